@@ -1,0 +1,134 @@
+namespace ComfySharp.Abstractions.Files;
+
+/// <summary>The directory kinds reachable over HTTP (<c>type=</c> on the wire).</summary>
+public enum DirectoryKind
+{
+    /// <summary><c>input</c>: uploads, LoadImage.</summary>
+    Input,
+    /// <summary><c>output</c>: SaveImage.</summary>
+    Output,
+    /// <summary><c>temp</c>: PreviewImage.</summary>
+    Temp,
+}
+
+/// <summary>The server's directories (FILES.md §1). Model folders are in <see cref="ModelFolders"/>.</summary>
+public sealed class ComfyDirectories
+{
+    /// <summary>Creates the layout under <paramref name="baseDirectory"/> with optional overrides.</summary>
+    public ComfyDirectories(string baseDirectory, string? input = null, string? output = null, string? temp = null, string? user = null)
+    {
+        Base = Path.GetFullPath(baseDirectory);
+        Input = Path.GetFullPath(input ?? Path.Combine(Base, "input"));
+        Output = Path.GetFullPath(output ?? Path.Combine(Base, "output"));
+        Temp = Path.GetFullPath(temp ?? Path.Combine(Base, "temp"));
+        User = Path.GetFullPath(user ?? Path.Combine(Base, "user"));
+        Models = Path.Combine(Base, "models");
+    }
+
+    /// <summary>The base directory.</summary>
+    public string Base { get; }
+    /// <summary>Uploads and LoadImage sources.</summary>
+    public string Input { get; }
+    /// <summary>Saved outputs.</summary>
+    public string Output { get; }
+    /// <summary>Previews; emptied at start-up and shutdown.</summary>
+    public string Temp { get; }
+    /// <summary>Per-user data, the queue/history database.</summary>
+    public string User { get; }
+    /// <summary><c>&lt;base&gt;/models</c>.</summary>
+    public string Models { get; }
+
+    /// <summary>The directory for a wire <c>type</c> name, or null for an unknown name.</summary>
+    public string? ForType(string? type) => type switch
+    {
+        "input" => Input,
+        "output" => Output,
+        "temp" => Temp,
+        _ => null,
+    };
+
+    /// <summary>The directory of a kind.</summary>
+    public string For(DirectoryKind kind) => kind switch
+    {
+        DirectoryKind.Input => Input,
+        DirectoryKind.Output => Output,
+        DirectoryKind.Temp => Temp,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>
+    /// Splits an annotated name (<c>"a.png [output]"</c>) into the file name and its directory; names
+    /// without an annotation use <paramref name="defaultKind"/>.
+    /// </summary>
+    public (string Name, string Directory) ResolveAnnotated(string name, DirectoryKind defaultKind)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var (suffix, kind) in new[] { (" [output]", DirectoryKind.Output), (" [input]", DirectoryKind.Input), (" [temp]", DirectoryKind.Temp) })
+        {
+            if (name.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return (name[..^suffix.Length], For(kind));
+            }
+        }
+        return (name, For(defaultKind));
+    }
+}
+
+/// <summary>Containment of user-supplied paths under a root (no <c>..</c>, no symlink escapes).</summary>
+public static class SafePath
+{
+    /// <summary>
+    /// Joins <paramref name="relative"/> to <paramref name="root"/> and returns the full path only when
+    /// the result, with symbolic links resolved, stays inside the (resolved) root; otherwise null.
+    /// </summary>
+    public static string? Contain(string root, string relative)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(relative);
+        if (relative.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            return null;
+        }
+        string fullRoot = Path.GetFullPath(root);
+        string candidate = Path.GetFullPath(Path.Combine(fullRoot, relative));
+        if (!IsUnder(fullRoot, candidate))
+        {
+            return null;
+        }
+        string resolvedRoot = ResolveLinks(fullRoot);
+        string resolved = ResolveLinks(candidate);
+        return IsUnder(resolvedRoot, resolved) ? candidate : null;
+    }
+
+    /// <summary>True when <paramref name="path"/> equals <paramref name="root"/> or lies below it.</summary>
+    public static bool IsUnder(string root, string path)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(path);
+        string r = root.TrimEnd(Path.DirectorySeparatorChar);
+        return path == r || path.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>Resolves every symbolic link along an absolute path (components that do not exist yet are kept).</summary>
+    public static string ResolveLinks(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string current = Path.GetPathRoot(full)!;
+        foreach (string part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            for (int hops = 0; hops < 40; hops++)
+            {
+                FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+                if (!info.Exists || info.LinkTarget is null)
+                {
+                    break;
+                }
+                next = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(next)!, info.LinkTarget));
+            }
+            current = next;
+        }
+        return current;
+    }
+}

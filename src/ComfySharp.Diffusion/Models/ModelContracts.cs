@@ -1,0 +1,81 @@
+using static TorchSharp.torch;
+
+namespace ComfySharp.Diffusion.Models;
+
+/// <summary>What a diffusion network predicts.</summary>
+public enum ModelPrediction
+{
+    /// <summary>The added noise (SD1.x, SDXL).</summary>
+    Epsilon,
+    /// <summary>The velocity (SD2.x 768-v).</summary>
+    Velocity,
+}
+
+/// <summary>
+/// A diffusion network (the UNet) as the samplers see it. Parameters of <see cref="Module"/> are named
+/// exactly as the checkpoint keys without the <c>model.diffusion_model.</c> prefix, so weight patches
+/// (LoRA) can address them.
+/// </summary>
+public interface IDiffusionNetwork
+{
+    /// <summary>The network's raw output for latent <paramref name="x"/> (already scaled for the network), discrete <paramref name="timesteps"/> [B] and cross-attention <paramref name="context"/> [B, T, D]; <paramref name="y"/> is the class/pooled vector of SDXL.</summary>
+    Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null);
+
+    /// <summary>The module holding the weights.</summary>
+    nn.Module Module { get; }
+
+    /// <summary>What <see cref="Forward"/> predicts.</summary>
+    ModelPrediction Prediction { get; }
+
+    /// <summary>The latent format (scale factor, preview factors).</summary>
+    LatentFormat LatentFormat { get; }
+
+    /// <summary>Device the weights live on.</summary>
+    Device Device { get; }
+
+    /// <summary>Dtype used for computation.</summary>
+    ScalarType ComputeType { get; }
+}
+
+/// <summary>Per-model latent constants.</summary>
+/// <param name="Channels">Latent channels (4 for SD1.x/SDXL).</param>
+/// <param name="ScaleFactor">VAE latent scale (0.18215 for SD1.x, 0.13025 for SDXL).</param>
+/// <param name="Latent2RgbFactors">[C][3] factors for cheap previews.</param>
+/// <param name="Latent2RgbBias">Bias for previews, or null.</param>
+public sealed record LatentFormat(int Channels, double ScaleFactor, double[][] Latent2RgbFactors, double[]? Latent2RgbBias);
+
+/// <summary>
+/// A change to one weight, applied while the model runs and removed afterwards (LoRA and friends).
+/// <see cref="ComputeDelta"/> receives the original weight and returns the difference to add before
+/// scaling by <see cref="Strength"/>.
+/// </summary>
+/// <param name="Key">Parameter name in the patched module.</param>
+/// <param name="Strength">Multiplier of the delta.</param>
+/// <param name="ComputeDelta">Computes the delta for the original weight.</param>
+public sealed record WeightPatch(string Key, double Strength, Func<Tensor, Tensor> ComputeDelta);
+
+/// <summary>
+/// The MODEL value: a shared network plus the patches of this branch of the graph. Cloning with
+/// new patches never copies weights, so LoRA nodes never reload the checkpoint.
+/// </summary>
+public sealed class ModelPatcher
+{
+    /// <summary>Wraps a network without patches.</summary>
+    public ModelPatcher(IDiffusionNetwork network, IReadOnlyList<WeightPatch>? patches = null)
+    {
+        Network = network;
+        Patches = patches ?? [];
+    }
+
+    /// <summary>The shared network.</summary>
+    public IDiffusionNetwork Network { get; }
+
+    /// <summary>The patches to apply while sampling.</summary>
+    public IReadOnlyList<WeightPatch> Patches { get; }
+
+    /// <summary>A copy with more patches.</summary>
+    public ModelPatcher WithPatches(IEnumerable<WeightPatch> more) => new(Network, Patches.Concat(more).ToList());
+
+    /// <inheritdoc />
+    public override string ToString() => $"ModelPatcher({Network.GetType().Name}, patches={Patches.Count})";
+}

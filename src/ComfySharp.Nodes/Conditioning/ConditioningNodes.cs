@@ -1,0 +1,13 @@
+using ComfySharp.Abstractions;
+
+namespace ComfySharp.Nodes.Conditioning;
+
+/// <summary>Registers the conditioning nodes.</summary>
+public static class ConditioningNodes
+{
+    /// <summary>Adds every node of this category.</summary>
+    public static void Register(NodeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+    }
+}

@@ -1,0 +1,18 @@
+using ComfySharp.Abstractions;
+
+namespace ComfySharp.Nodes;
+
+/// <summary>The built-in nodes of ComfySharp. Each category registers its own nodes explicitly.</summary>
+public sealed class CoreNodes : INodePack
+{
+    /// <inheritdoc />
+    public void Register(NodeRegistry registry)
+    {
+        Image.ImageNodes.Register(registry);
+        Mask.MaskNodes.Register(registry);
+        Latent.LatentNodes.Register(registry);
+        Loaders.LoaderNodes.Register(registry);
+        Conditioning.ConditioningNodes.Register(registry);
+        Sampling.SamplingNodes.Register(registry);
+    }
+}

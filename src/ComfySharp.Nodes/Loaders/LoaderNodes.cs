@@ -1,0 +1,13 @@
+using ComfySharp.Abstractions;
+
+namespace ComfySharp.Nodes.Loaders;
+
+/// <summary>Registers the loaders nodes.</summary>
+public static class LoaderNodes
+{
+    /// <summary>Adds every node of this category.</summary>
+    public static void Register(NodeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+    }
+}
