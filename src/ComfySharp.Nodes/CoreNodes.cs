@@ -14,5 +14,8 @@ public sealed class CoreNodes : INodePack
         Loaders.LoaderNodes.Register(registry);
         Conditioning.ConditioningNodes.Register(registry);
         Sampling.SamplingNodes.Register(registry);
+        Vae.VaeNodes.Register(registry);
+        Clip.ClipNodes.Register(registry);
+        Lora.LoraNodes.Register(registry);
     }
 }

@@ -1,0 +1,13 @@
+using ComfySharp.Abstractions;
+
+namespace ComfySharp.Nodes.Clip;
+
+/// <summary>Registers the Clip nodes.</summary>
+public static class ClipNodes
+{
+    /// <summary>Adds every node of this category.</summary>
+    public static void Register(NodeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+    }
+}
