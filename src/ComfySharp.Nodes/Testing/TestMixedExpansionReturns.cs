@@ -5,7 +5,7 @@ namespace ComfySharp.Nodes.Testing;
 /// <summary>Returns a plain tuple, a result dict or an expansion depending on its input (TESTPACK.md §6.2).</summary>
 public sealed class TestMixedExpansionReturns : ComfyNode
 {
-    internal static readonly FloatInput Input1 = new("input1");
+    internal static readonly FloatInput Input1 = new("input1") { OneElementSpec = true };
 
     private static readonly NodeSchema Definition = new()
     {
