@@ -9,5 +9,21 @@ public static class ImageNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<LoadImage>();
+        registry.Add<SaveImage>();
+        registry.Add<PreviewImage>();
+        registry.Add<ImageScale>();
+        registry.Add<ImageScaleBy>();
+        registry.Add<ImageInvert>();
+        registry.Add<ImageBatch>();
+        registry.Add<ImagePadForOutpaint>();
+        registry.Add<EmptyImage>();
+        registry.Add<ImageCrop>();
+        registry.Add<ImageBlend>();
+        registry.Add<ImageBlur>();
+        registry.Add<ImageSharpen>();
+        registry.Add<ImageQuantize>();
+        registry.Add<ImageCompositeMasked>();
+        registry.Add<RebatchImages>();
     }
 }

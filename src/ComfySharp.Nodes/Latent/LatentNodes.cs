@@ -9,5 +9,16 @@ public static class LatentNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<EmptyLatentImage>();
+        registry.Add<LatentUpscale>();
+        registry.Add<LatentUpscaleBy>();
+        registry.Add<LatentComposite>();
+        registry.Add<LatentBlend>();
+        registry.Add<LatentCrop>();
+        registry.Add<LatentFlip>();
+        registry.Add<LatentRotate>();
+        registry.Add<LatentFromBatch>();
+        registry.Add<RepeatLatentBatch>();
+        registry.Add<SetLatentNoiseMask>();
     }
 }

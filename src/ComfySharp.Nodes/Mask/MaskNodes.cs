@@ -9,5 +9,15 @@ public static class MaskNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<LoadImageMask>();
+        registry.Add<MaskToImage>();
+        registry.Add<ImageToMask>();
+        registry.Add<SolidMask>();
+        registry.Add<InvertMask>();
+        registry.Add<CropMask>();
+        registry.Add<MaskComposite>();
+        registry.Add<FeatherMask>();
+        registry.Add<GrowMask>();
+        registry.Add<ThresholdMask>();
     }
 }

@@ -1,0 +1,95 @@
+using static TorchSharp.torch;
+
+namespace ComfySharp.Torch.Images;
+
+/// <summary>
+/// Conversions between IMAGE/MASK tensors (float32, 0..1) and 8-bit pixels (FILES.md §3.1): to bytes
+/// by <c>uint8(clip(255 · x, 0, 255))</c> — truncation, so 0.5 becomes 127 — and from bytes by
+/// <c>v / 255</c> in float32.
+/// </summary>
+public static class ImageTensors
+{
+    private static readonly float[] ByteToUnit = Enumerable.Range(0, 256).Select(v => v / 255f).ToArray();
+
+    /// <summary>One image [H, W, C] (C = 1..4) as 8-bit pixels.</summary>
+    public static PixelBuffer ToPixels(Tensor image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 3 || image.shape[2] is < 1 or > 4)
+        {
+            throw new ArgumentException($"Expected one image [H, W, C] with 1 to 4 channels, got [{string.Join(", ", image.shape)}].", nameof(image));
+        }
+        using var scope = NewDisposeScope();
+        using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().mul(255).clamp(0, 255).to(ScalarType.Byte).contiguous();
+        return new PixelBuffer((int)image.shape[1], (int)image.shape[0], (int)image.shape[2], bytes.data<byte>().ToArray());
+    }
+
+    /// <summary>8-bit pixels as a float32 tensor [1, H, W, C] in 0..1.</summary>
+    public static Tensor FromPixels(PixelBuffer pixels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        float[] values = new float[pixels.Pixels.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = ByteToUnit[pixels.Pixels[i]];
+        }
+        return tensor(values, [1L, pixels.Height, pixels.Width, pixels.Channels]);
+    }
+
+    /// <summary>Reads a float32 tensor's values (any shape) into a flat array in row-major order.</summary>
+    public static float[] ToArray(Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        using var scope = NewDisposeScope();
+        return values.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+    }
+
+    /// <summary>Describes a tensor's shape for error messages, e.g. <c>[1, 64, 64, 3]</c>.</summary>
+    public static string ShapeText(Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return "[" + string.Join(", ", value.shape) + "]";
+    }
+
+    /// <summary>
+    /// Repeats or truncates along dimension 0 to <paramref name="batchSize"/> items (the reference's
+    /// <c>repeat_to_batch_size</c>).
+    /// </summary>
+    public static Tensor RepeatToBatchSize(Tensor value, long batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        long current = value.shape[0];
+        if (current > batchSize)
+        {
+            return value.narrow(0, 0, batchSize);
+        }
+        if (current < batchSize)
+        {
+            long[] repeats = Enumerable.Repeat(1L, (int)value.dim()).ToArray();
+            repeats[0] = (batchSize + current - 1) / current;
+            return value.repeat(repeats).narrow(0, 0, batchSize);
+        }
+        return value;
+    }
+
+    /// <summary>Ensures the tensor is a float IMAGE [B, H, W, C].</summary>
+    public static void RequireImage(Tensor image, string what = "image")
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 4)
+        {
+            throw new ArgumentException($"{what} must be an IMAGE tensor [B, H, W, C], got shape {ShapeText(image)}.");
+        }
+    }
+
+    /// <summary>A MASK as [B, H, W] (a single [H, W] mask gets a batch dimension).</summary>
+    public static Tensor AsMaskBatch(Tensor mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        if (mask.dim() < 2)
+        {
+            throw new ArgumentException($"A MASK needs at least 2 dimensions, got shape {ShapeText(mask)}.");
+        }
+        return mask.reshape(-1, mask.shape[^2], mask.shape[^1]);
+    }
+}

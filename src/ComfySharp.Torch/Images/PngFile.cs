@@ -1,0 +1,301 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Text;
+
+namespace ComfySharp.Torch.Images;
+
+/// <summary>A PNG text entry (<c>tEXt</c>, <c>zTXt</c> or <c>iTXt</c> chunk).</summary>
+/// <param name="Keyword">1–79 Latin-1 characters.</param>
+/// <param name="Text">The value.</param>
+public sealed record PngTextEntry(string Keyword, string Text);
+
+/// <summary>
+/// Writes 8-bit PNG files with text chunks right after <c>IHDR</c> (where the reference puts them and
+/// where the ComfyUI frontend looks for <c>workflow</c>/<c>prompt</c>), and reads text chunks back.
+/// Skia's encoder cannot write text chunks, so PNG encoding is done here with zlib at an exact level.
+/// </summary>
+public static class PngFile
+{
+    private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    private static readonly Encoding Latin1 = Encoding.Latin1;
+
+    /// <summary>
+    /// Encodes pixels (1 = grey, 2 = grey+alpha, 3 = RGB, 4 = RGBA channels) as a PNG with zlib
+    /// <paramref name="compressionLevel"/> (0–9) and the given text entries in order.
+    /// </summary>
+    public static byte[] Encode(PixelBuffer image, int compressionLevel, IReadOnlyList<PngTextEntry>? texts = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfNegative(compressionLevel);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(compressionLevel, 9);
+        byte colorType = image.Channels switch
+        {
+            1 => 0,
+            2 => 4,
+            3 => 2,
+            4 => 6,
+            _ => throw new ArgumentException($"PNG cannot store {image.Channels} channels.", nameof(image)),
+        };
+        using var output = new MemoryStream();
+        output.Write(Signature);
+        byte[] header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, image.Width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), image.Height);
+        header[8] = 8; // bit depth
+        header[9] = colorType;
+        WriteChunk(output, "IHDR", header);
+        foreach (PngTextEntry entry in texts ?? [])
+        {
+            WriteChunk(output, TextChunkType(entry), TextChunkBody(entry));
+        }
+        WriteChunk(output, "IDAT", Deflate(image, compressionLevel));
+        WriteChunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="png"/> with text chunks inserted right after <c>IHDR</c>
+    /// (for PNGs produced by another encoder). Throws <see cref="ImageFormatException"/> when the data is not a PNG.
+    /// </summary>
+    public static byte[] InsertText(ReadOnlySpan<byte> png, IReadOnlyList<PngTextEntry> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        int afterHeader = ChunkEnd(png, Signature.Length, "IHDR");
+        using var output = new MemoryStream(png.Length + 256);
+        output.Write(png[..afterHeader]);
+        foreach (PngTextEntry entry in texts)
+        {
+            WriteChunk(output, TextChunkType(entry), TextChunkBody(entry));
+        }
+        output.Write(png[afterHeader..]);
+        return output.ToArray();
+    }
+
+    /// <summary>Every text entry of a PNG in file order (<c>tEXt</c>, <c>zTXt</c>, <c>iTXt</c>, compressed or not).</summary>
+    public static IReadOnlyList<PngTextEntry> ReadText(ReadOnlySpan<byte> png)
+    {
+        var entries = new List<PngTextEntry>();
+        foreach (var (type, body) in Chunks(png))
+        {
+            PngTextEntry? entry = type switch
+            {
+                "tEXt" => ParseText(body),
+                "zTXt" => ParseCompressedText(body),
+                "iTXt" => ParseInternationalText(body),
+                _ => null,
+            };
+            if (entry is not null)
+            {
+                entries.Add(entry);
+            }
+        }
+        return entries;
+    }
+
+    /// <summary>The chunks of a PNG as (type, body) pairs; stops at <c>IEND</c>. CRCs are not checked.</summary>
+    public static IReadOnlyList<(string Type, byte[] Body)> Chunks(ReadOnlySpan<byte> png)
+    {
+        if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
+        {
+            throw new ImageFormatException("Not a PNG file.");
+        }
+        var chunks = new List<(string, byte[])>();
+        int position = Signature.Length;
+        while (position + 12 <= png.Length)
+        {
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(png[position..]);
+            if (length > int.MaxValue || position + 12L + length > png.Length)
+            {
+                throw new ImageFormatException("Truncated PNG chunk.");
+            }
+            string type = Latin1.GetString(png.Slice(position + 4, 4));
+            chunks.Add((type, png.Slice(position + 8, (int)length).ToArray()));
+            position += 12 + (int)length;
+            if (type == "IEND")
+            {
+                break;
+            }
+        }
+        return chunks;
+    }
+
+    private static int ChunkEnd(ReadOnlySpan<byte> png, int position, string expectedType)
+    {
+        if (png.Length < position + 12 || !png[..Signature.Length].SequenceEqual(Signature))
+        {
+            throw new ImageFormatException("Not a PNG file.");
+        }
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(png[position..]);
+        if (Latin1.GetString(png.Slice(position + 4, 4)) != expectedType || position + 12L + length > png.Length)
+        {
+            throw new ImageFormatException($"PNG does not start with {expectedType}.");
+        }
+        return position + 12 + (int)length;
+    }
+
+    private static string TextChunkType(PngTextEntry entry) => IsLatin1(entry.Text) ? "tEXt" : "iTXt";
+
+    private static byte[] TextChunkBody(PngTextEntry entry)
+    {
+        if (entry.Keyword.Length is 0 or > 79 || !IsLatin1(entry.Keyword) || entry.Keyword.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Invalid PNG text keyword '{entry.Keyword}'.", nameof(entry));
+        }
+        using var body = new MemoryStream();
+        body.Write(Latin1.GetBytes(entry.Keyword));
+        body.WriteByte(0);
+        if (IsLatin1(entry.Text))
+        {
+            body.Write(Latin1.GetBytes(entry.Text));
+        }
+        else
+        {
+            // iTXt: compression flag 0, method 0, empty language tag, empty translated keyword, UTF-8 text.
+            body.Write([0, 0, 0, 0]);
+            body.Write(Encoding.UTF8.GetBytes(entry.Text));
+        }
+        return body.ToArray();
+    }
+
+    private static bool IsLatin1(string text)
+    {
+        foreach (char ch in text)
+        {
+            if (ch > 0xFF)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static PngTextEntry? ParseText(byte[] body)
+    {
+        int zero = Array.IndexOf(body, (byte)0);
+        return zero <= 0 ? null : new PngTextEntry(Latin1.GetString(body, 0, zero), Latin1.GetString(body, zero + 1, body.Length - zero - 1));
+    }
+
+    private static PngTextEntry? ParseCompressedText(byte[] body)
+    {
+        int zero = Array.IndexOf(body, (byte)0);
+        if (zero <= 0 || zero + 2 > body.Length)
+        {
+            return null;
+        }
+        byte[] text = Inflate(body.AsSpan(zero + 2));
+        return new PngTextEntry(Latin1.GetString(body, 0, zero), Latin1.GetString(text));
+    }
+
+    private static PngTextEntry? ParseInternationalText(byte[] body)
+    {
+        int zero = Array.IndexOf(body, (byte)0);
+        if (zero <= 0 || zero + 3 > body.Length)
+        {
+            return null;
+        }
+        bool compressed = body[zero + 1] != 0;
+        int language = Array.IndexOf(body, (byte)0, zero + 3);
+        if (language < 0)
+        {
+            return null;
+        }
+        int translated = Array.IndexOf(body, (byte)0, language + 1);
+        if (translated < 0)
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> raw = body.AsSpan(translated + 1);
+        byte[] text = compressed ? Inflate(raw) : raw.ToArray();
+        return new PngTextEntry(Latin1.GetString(body, 0, zero), Encoding.UTF8.GetString(text));
+    }
+
+    private static byte[] Inflate(ReadOnlySpan<byte> data)
+    {
+        using var input = new MemoryStream(data.ToArray());
+        using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        zlib.CopyTo(output);
+        return output.ToArray();
+    }
+
+    private static void WriteChunk(Stream output, string type, ReadOnlySpan<byte> body)
+    {
+        Span<byte> four = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(four, body.Length);
+        output.Write(four);
+        byte[] typeBytes = Latin1.GetBytes(type);
+        output.Write(typeBytes);
+        output.Write(body);
+        var crc = new Crc32();
+        crc.Append(typeBytes);
+        crc.Append(body);
+        BinaryPrimitives.WriteUInt32BigEndian(four, crc.GetCurrentHashAsUInt32());
+        output.Write(four);
+    }
+
+    private static byte[] Deflate(PixelBuffer image, int level)
+    {
+        int stride = image.Width * image.Channels;
+        int bpp = image.Channels;
+        using var compressed = new MemoryStream();
+        using (var zlib = new ZLibStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+        {
+            byte[] previous = new byte[stride];
+            byte[] current = new byte[stride];
+            byte[][] candidates = [new byte[stride], new byte[stride], new byte[stride], new byte[stride], new byte[stride]];
+            for (int y = 0; y < image.Height; y++)
+            {
+                Array.Copy(image.Pixels, y * stride, current, 0, stride);
+                int best = ChooseFilter(current, previous, bpp, candidates);
+                zlib.WriteByte((byte)best);
+                zlib.Write(candidates[best]);
+                (previous, current) = (current, previous);
+            }
+        }
+        return compressed.ToArray();
+    }
+
+    // The usual PNG heuristic: try the five filters and keep the row whose bytes, read as signed
+    // values, have the smallest sum of magnitudes (it predicts the best compression cheaply).
+    private static int ChooseFilter(byte[] row, byte[] above, int bpp, byte[][] candidates)
+    {
+        int best = 0;
+        long bestScore = long.MaxValue;
+        for (int filter = 0; filter < 5; filter++)
+        {
+            byte[] outRow = candidates[filter];
+            long score = 0;
+            for (int i = 0; i < row.Length; i++)
+            {
+                int a = i >= bpp ? row[i - bpp] : 0;
+                int b = above[i];
+                int c = i >= bpp ? above[i - bpp] : 0;
+                int predicted = filter switch
+                {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => (a + b) >> 1,
+                    _ => Paeth(a, b, c),
+                };
+                byte value = unchecked((byte)(row[i] - predicted));
+                outRow[i] = value;
+                score += Math.Abs((int)(sbyte)value);
+            }
+            if (score < bestScore)
+            {
+                bestScore = score;
+                best = filter;
+            }
+        }
+        return best;
+    }
+
+    private static int Paeth(int a, int b, int c)
+    {
+        int p = a + b - c;
+        int pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+    }
+}
