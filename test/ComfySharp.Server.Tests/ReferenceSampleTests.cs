@@ -67,7 +67,7 @@ public sealed class ReferenceSampleTests
         using HttpResponseMessage post = await server.PostJsonAsync("prompt", captured["request"]!.DeepClone());
         string id = (string)PythonJson.Parse(await post.Content.ReadAsStringAsync())!["prompt_id"]!;
         await ws.WaitForAsync(f => f.Type == "executing" && (string?)f.Data!["node"] == "2");
-        Assert.Equal(2, (int)(await server.GetJsonAsync("prompt"))!["exec_info"]!["queue_remaining"]! + 1);
+        Assert.Equal(PythonJson.Serialize(captured["prompt_get_while_running"]), PythonJson.Serialize(await server.GetJsonAsync("prompt")));
         using HttpResponseMessage interrupt = await server.Http.PostAsync("interrupt", null);
         Assert.Equal(200, (int)interrupt.StatusCode);
         await ws.WaitForCompletionAsync(id);
