@@ -30,6 +30,7 @@ public sealed class QueueWorker : IAsyncDisposable
     private bool _unloadRequested;
     private bool _freeMemoryRequested;
     private Task? _loop;
+    private int _disposed;
 
     /// <summary>Creates a worker; call <see cref="Start"/>.</summary>
     public QueueWorker(PromptQueue queue, PromptHistory history, IPromptRunner runner, IExecutionMessageSink sink, QueueWorkerOptions options)
@@ -94,6 +95,11 @@ public sealed class QueueWorker : IAsyncDisposable
     /// <summary>Stops the loop. A prompt still running is cancelled and left in the store as running, so the next start records it as failed.</summary>
     public async ValueTask DisposeAsync()
     {
+        // The host stops the worker and the container disposes it: only the first call does the work.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         lock (_lock)
         {

@@ -83,7 +83,8 @@ internal static class FileEndpoints
         string channel = request.Query.TryGetValue("channel", out var c) ? c.ToString() : "rgba";
         if (request.Query.TryGetValue("preview", out var previewValue))
         {
-            return Preview(file, previewValue.ToString(), channel);
+            // The reference reads the channel for previews with an empty default, so only an explicit "a" forces WebP.
+            return Preview(file, previewValue.ToString(), request.Query.TryGetValue("channel", out var raw) ? raw.ToString() : "");
         }
         if (channel is "rgb" or "a")
         {

@@ -62,9 +62,8 @@ internal static class ComfyMiddleware
         }
         else if (context.Response.StatusCode == 405)
         {
-            string allow = context.Response.Headers.Allow.ToString().Replace(" ", "", StringComparison.Ordinal);
+            context.Response.Headers.Allow = context.Response.Headers.Allow.ToString().Replace(" ", "", StringComparison.Ordinal);
             await WriteTextAsync(context, 405, MethodNotAllowedBody).ConfigureAwait(false);
-            context.Response.Headers.Allow = allow;
         }
     }
 
