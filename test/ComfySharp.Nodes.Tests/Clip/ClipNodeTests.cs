@@ -72,14 +72,14 @@ public sealed class ClipNodeTests(ClipFolderFixture fixture) : IClassFixture<Cli
         return Assert.IsType<ClipModel>(output.Values[0]);
     }
 
-    private async Task<Conditioning> EncodeAsync(ClipModel clip, string text)
+    private async Task<Diffusion.Conditioning> EncodeAsync(ClipModel clip, string text)
     {
         var inputs = new NodeInputs(new Dictionary<string, object?> { ["text"] = text, ["clip"] = clip });
         NodeOutput output = await new CLIPTextEncode().ExecuteAsync(inputs, Context);
-        return Assert.IsType<Conditioning>(output.Values[0]);
+        return Assert.IsType<Diffusion.Conditioning>(output.Values[0]);
     }
 
-    private static void AssertMatchesGolden(Conditioning conditioning, string goldenName)
+    private static void AssertMatchesGolden(Diffusion.Conditioning conditioning, string goldenName)
     {
         ConditioningEntry entry = Assert.Single(conditioning);
         Tensor pooled = Assert.IsType<Tensor>(entry.Get("pooled_output"), exactMatch: false);
