@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Diffusion.Clip;
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Diffusion.Vae;
 using ComfySharp.Nodes.Loaders;
@@ -49,6 +50,7 @@ public sealed class Sd15NodeFixture : IDisposable
     {
         (Outputs[0] as ModelPatcher)?.Network.Module.Dispose();
         (Outputs[2] as VaeModel)?.Dispose();
+        (Outputs[1] as ClipModel)?.Encoder.Dispose();
         Directory.Delete(Base, recursive: true);
     }
 }
@@ -69,6 +71,8 @@ public sealed class CheckpointNodeTests(Sd15NodeFixture fixture) : IClassFixture
         Assert.Equal(0.18215, model.Network.LatentFormat.ScaleFactor);
         Assert.Empty(model.Patches);
         Assert.IsType<VaeModel>(fixture.Outputs[2]);
+        var clip = Assert.IsType<ClipModel>(fixture.Outputs[1]);
+        Assert.NotNull(clip.Embeddings);
     }
 
     [Fact]
@@ -78,6 +82,7 @@ public sealed class CheckpointNodeTests(Sd15NodeFixture fixture) : IClassFixture
             .ExecuteAsync(Inputs(("ckpt_name", RandomSd15Checkpoint.FileName)), fixture.Context)).Values;
         Assert.Same(((ModelPatcher)fixture.Outputs[0]!).Network, ((ModelPatcher)again[0]!).Network);
         Assert.Same(fixture.Outputs[2], again[2]);
+        Assert.Same(((ClipModel)fixture.Outputs[1]!).Encoder, ((ClipModel)again[1]!).Encoder);
         Assert.Contains(fixture.Manager.Loaded, m => m.Variant == "checkpoint" && m.Bytes > 3_000_000_000);
     }
 
