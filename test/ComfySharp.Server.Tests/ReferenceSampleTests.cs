@@ -67,6 +67,8 @@ public sealed class ReferenceSampleTests
         using HttpResponseMessage post = await server.PostJsonAsync("prompt", captured["request"]!.DeepClone());
         string id = (string)PythonJson.Parse(await post.Content.ReadAsStringAsync())!["prompt_id"]!;
         await ws.WaitForAsync(f => f.Type == "executing" && (string?)f.Data!["node"] == "2");
+        // The reference capture interrupted while the sleep was reporting progress; wait for that state rather than for time.
+        await ws.WaitForAsync(f => f.Type == "progress");
         Assert.Equal(PythonJson.Serialize(captured["prompt_get_while_running"]), PythonJson.Serialize(await server.GetJsonAsync("prompt")));
         using HttpResponseMessage interrupt = await server.Http.PostAsync("interrupt", null);
         Assert.Equal(200, (int)interrupt.StatusCode);
