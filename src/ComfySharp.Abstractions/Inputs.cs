@@ -339,7 +339,14 @@ public sealed class AnyInput : Input<object?>
 }
 
 /// <summary>A hidden input declaration (shown in <c>/object_info</c>'s <c>hidden</c> section).</summary>
-public sealed record HiddenInput(string Name, HiddenKind Kind);
+public sealed record HiddenInput(string Name, HiddenKind Kind)
+{
+    /// <summary>
+    /// When set, the input is not filled by the executor: it is served as <c>["&lt;type&gt;"]</c> and its value is
+    /// passed through from the node's graph entry like an optional input (TESTPACK.md §5.3).
+    /// </summary>
+    public string? PassThroughType { get; init; }
+}
 
 /// <summary>Helpers to write JSON numbers exactly.</summary>
 public static class JsonNumbers

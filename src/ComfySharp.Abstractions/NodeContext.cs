@@ -77,6 +77,18 @@ public abstract class NodeContext
     /// </summary>
     public abstract void ReportProgress(double value, double max, PreviewImage? preview = null);
 
+    /// <summary>
+    /// Integer progress (sampler steps, batch items): like <see cref="ReportProgress(double, double, PreviewImage?)"/>
+    /// but the numbers travel as JSON integers, as the reference sends them.
+    /// </summary>
+    public virtual void ReportProgress(long value, long max, PreviewImage? preview = null) => ReportProgress((double)value, (double)max, preview);
+
+    /// <summary>
+    /// The reference's progress API (<c>set_progress</c>): updates only <c>progress_state</c>, does not clamp the
+    /// value and does not check for an interrupt.
+    /// </summary>
+    public virtual void SetProgress(double value, double max) => ReportProgress(Math.Min(value, max), max);
+
     /// <summary>Sends a text for this node to every client (binary frame type 3).</summary>
     public abstract void SendText(string text);
 

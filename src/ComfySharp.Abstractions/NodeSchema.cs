@@ -75,6 +75,12 @@ public sealed record NodeSchema
     /// <summary>Custom validation signature, when the node overrides <see cref="ComfyNode.ValidateInputsAsync"/>.</summary>
     public ValidationSignature? Validation { get; init; }
 
+    /// <summary>
+    /// The outputs carry the reference's "smart" variant types: custom input-type checks of consumers
+    /// (the conformance pack's <c>input_types</c> validators) skip links from this node.
+    /// </summary>
+    public bool VariantOutputTypes { get; init; }
+
     /// <summary>All declared (required then optional) inputs.</summary>
     public IEnumerable<InputSpec> AllInputs => Required.Concat(Optional);
 

@@ -11,14 +11,14 @@ public sealed class PromptExecutor
 {
     private readonly NodeRegistry _registry;
     private readonly IServiceProvider _services;
-    private readonly CacheOptions _cacheOptions;
+    private readonly OutputCache _cache;
 
     /// <summary>Creates an executor.</summary>
     public PromptExecutor(NodeRegistry registry, IServiceProvider services, CacheOptions cacheOptions)
     {
         _registry = registry;
         _services = services;
-        _cacheOptions = cacheOptions;
+        _cache = new OutputCache(cacheOptions);
     }
 
     /// <summary>
@@ -27,17 +27,33 @@ public sealed class PromptExecutor
     /// </summary>
     public (string DisplayNodeId, string? ClientId)? Current { get; private set; }
 
+    /// <summary>Number of entries in the output cache (for diagnostics and tests).</summary>
+    public int CachedEntryCount => _cache.Count;
+
     /// <summary>
     /// Runs <paramref name="prompt"/>. <paramref name="interrupt"/> is cancelled by <c>POST /interrupt</c>;
     /// <paramref name="defaultPreviewMethod"/> applies unless <c>extra_data.preview_method</c> overrides it.
-    /// Never throws for node failures: they end up in the returned record.
+    /// Call it for one prompt at a time (the queue worker does). Never throws for node failures: they end up in the returned record. Sends everything up to and
+    /// including <c>execution_success</c>/<c>execution_error</c>/<c>execution_interrupted</c>; the caller sends
+    /// the following <c>status</c> and the final <c>executing {node: null}</c> after storing history.
     /// </summary>
-    public Task<ExecutionRecord> ExecuteAsync(QueuedPrompt prompt, IExecutionMessageSink sink, string defaultPreviewMethod, CancellationToken interrupt)
+    public async Task<ExecutionRecord> ExecuteAsync(QueuedPrompt prompt, IExecutionMessageSink sink, string defaultPreviewMethod, CancellationToken interrupt)
     {
-        _ = (_registry, _services, _cacheOptions, prompt, sink, defaultPreviewMethod, interrupt);
-        throw new NotImplementedException("Execution lands with the execution engine (issue 3).");
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(sink);
+        string previewMethod = prompt.ExtraData["preview_method"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out string? method)
+            ? method : defaultPreviewMethod;
+        try
+        {
+            var run = new ExecutionRun(_registry, _services, _cache, prompt, sink, previewMethod, c => Current = c, interrupt);
+            return await run.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Current = null;
+        }
     }
 
     /// <summary>Empties the output and object caches (<c>POST /free {"free_memory": true}</c>).</summary>
-    public void ClearCaches() => Current = null;
+    public void ClearCaches() => _cache.Clear();
 }

@@ -9,5 +9,9 @@ public static class LoaderNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<CheckpointLoaderSimple>();
+        registry.Add<CheckpointLoader>();
+        registry.Add<VAELoader>();
+        registry.Add<UNETLoader>();
     }
 }

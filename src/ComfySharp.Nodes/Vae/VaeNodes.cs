@@ -9,5 +9,9 @@ public static class VaeNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<VAEDecode>();
+        registry.Add<VAEEncode>();
+        registry.Add<VAEDecodeTiled>();
+        registry.Add<VAEEncodeTiled>();
     }
 }

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ComfySharp.LoadGen;
+
+/// <summary>The figures of one (server, workload, client count) run.</summary>
+internal sealed record LoadResult(
+    string Server, string Workload, int Clients, int Completed, int Failed, double Seconds,
+    double P50Ms, double P95Ms, double P99Ms, long EventsExpected, long EventsReceived, long? RssBytes)
+{
+    public double PromptsPerSecond => Completed / Seconds;
+}
+
+/// <summary>
+/// N clients, each with its own WebSocket and client id, submit a workflow M times one after another
+/// and wait for its completion (<c>executing</c> with <c>node: null</c> for that prompt id). Latency is
+/// submit-to-completion. Events: each completed prompt must deliver <c>execution_start</c>, one of
+/// <c>execution_success</c>/<c>execution_error</c>/<c>execution_interrupted</c>, and the final
+/// <c>executing</c>; anything missing shows as received &lt; expected.
+/// </summary>
+internal static class LoadRun
+{
+    private static readonly TimeSpan PromptTimeout = TimeSpan.FromMinutes(10);
+
+    public static async Task<LoadResult> RunAsync(Uri server, string workload, int clients, int promptsPerClient, string checkpoint, int? pid, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = server, Timeout = PromptTimeout };
+        var latencies = new List<double>[clients];
+        long received = 0;
+        int failed = 0;
+        long sequenceSeed = Stopwatch.GetTimestamp();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            latencies[c] = [];
+            (int clientFailed, long clientEvents) = await RunClientAsync(http, server, workload, checkpoint, promptsPerClient, sequenceSeed + (c * 1_000_000L), latencies[c], cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref failed, clientFailed);
+            Interlocked.Add(ref received, clientEvents);
+        })).ConfigureAwait(false);
+        clock.Stop();
+        double[] all = latencies.SelectMany(l => l).Order().ToArray();
+        return new LoadResult(server.ToString(), workload, clients, all.Length, failed, clock.Elapsed.TotalSeconds,
+            Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99),
+            (long)clients * promptsPerClient * 3, received, pid is { } p ? ReadRss(p) : null);
+    }
+
+    private static async Task<(int Failed, long Events)> RunClientAsync(HttpClient http, Uri server, string workload, string checkpoint, int prompts, long sequence, List<double> latencies, CancellationToken cancellationToken)
+    {
+        string clientId = Guid.NewGuid().ToString("N");
+        using var socket = new ClientWebSocket();
+        var wsUri = new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws", Query = "clientId=" + clientId }.Uri;
+        await socket.ConnectAsync(wsUri, cancellationToken).ConfigureAwait(false);
+        var reader = new EventReader(socket);
+        int failedCount = 0;
+        long events = 0;
+        for (int i = 0; i < prompts; i++)
+        {
+            var body = new JsonObject { ["prompt"] = Workloads.Build(workload, sequence + i, checkpoint), ["client_id"] = clientId };
+            long start = Stopwatch.GetTimestamp();
+            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            using HttpResponseMessage response = await http.PostAsync(new Uri("/prompt", UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
+            string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{server} refused the '{workload}' prompt: {(int)response.StatusCode} {text}");
+            }
+            string promptId = (string)JsonNode.Parse(text)!["prompt_id"]!;
+            (bool ok, int seen) = await reader.WaitForCompletionAsync(promptId, cancellationToken).ConfigureAwait(false);
+            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            events += seen;
+            if (!ok)
+            {
+                failedCount++;
+            }
+        }
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).ConfigureAwait(false);
+        return (failedCount, events);
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+    private static long? ReadRss(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>Reads text frames and counts the per-prompt events that matter; binary frames are skipped.</summary>
+    private sealed class EventReader(ClientWebSocket socket)
+    {
+        private readonly byte[] _buffer = new byte[1 << 16];
+
+        public async Task<(bool Ok, int Events)> WaitForCompletionAsync(string promptId, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(PromptTimeout);
+            bool ok = false;
+            int events = 0;
+            using var message = new MemoryStream();
+            while (true)
+            {
+                message.SetLength(0);
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(_buffer, timeout.Token).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        throw new InvalidOperationException("the server closed the WebSocket");
+                    }
+                    message.Write(_buffer, 0, result.Count);
+                }
+                while (!result.EndOfMessage);
+                if (result.MessageType != WebSocketMessageType.Text)
+                {
+                    continue;
+                }
+                using JsonDocument doc = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length));
+                JsonElement root = doc.RootElement;
+                string? type = root.GetProperty("type").GetString();
+                if (!root.TryGetProperty("data", out JsonElement data) || !data.TryGetProperty("prompt_id", out JsonElement id) || id.GetString() != promptId)
+                {
+                    continue;
+                }
+                switch (type)
+                {
+                    case "execution_start":
+                        events++;
+                        break;
+                    case "execution_success":
+                        events++;
+                        ok = true;
+                        break;
+                    case "execution_error" or "execution_interrupted":
+                        events++;
+                        break;
+                    case "executing" when data.GetProperty("node").ValueKind == JsonValueKind.Null:
+                        return (ok, events + 1);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+using ComfySharp.Diffusion.Models;
+using static TorchSharp.torch;
+
+namespace ComfySharp.Diffusion.Sampling;
+
+/// <summary>
+/// Classifier-free guidance over area-, mask- and timestep-aware conditioning: every active entry
+/// of the positive and negative lists is evaluated on its area (entries of equal size share one
+/// batched network call), their predictions are averaged with their weights, and the two averages
+/// are mixed as uncond + (cond − uncond)·cfg.
+/// </summary>
+public sealed class CfgGuider
+{
+    private const int Positive = 0;
+    private const int Negative = 1;
+    private readonly IDiffusionNetwork _network;
+    private readonly ModelSamplingDiscrete _sampling;
+    private readonly List<PreparedCond>[] _conds;
+
+    /// <summary>Prepares the conditioning for a latent of height <paramref name="latentHeight"/> and width <paramref name="latentWidth"/>.</summary>
+    public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, Conditioning positive, Conditioning negative, double cfg, long latentHeight, long latentWidth)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(sampling);
+        ArgumentNullException.ThrowIfNull(positive);
+        ArgumentNullException.ThrowIfNull(negative);
+        _network = network;
+        _sampling = sampling;
+        Cfg = cfg;
+        _conds =
+        [
+            positive.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth)).ToList(),
+            negative.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth)).ToList(),
+        ];
+        // Every area entry gets a counterpart of the same area in the other list, so that both
+        // predictions are averaged over the same regions.
+        for (int k = 0; k < 2; k++)
+        {
+            foreach (PreparedCond c in _conds[k].ToList())
+            {
+                AddSameAreaIfNone(_conds[1 - k], c);
+            }
+        }
+    }
+
+    /// <summary>The guidance scale.</summary>
+    public double Cfg { get; }
+
+    /// <summary>Also compute the unconditional prediction at cfg 1 (CFG++ samplers need it).</summary>
+    public bool AlwaysComputeUncond { get; init; }
+
+    /// <summary>The unconditional prediction of the last call (null when it was skipped).</summary>
+    public Tensor? LastUncond { get; private set; }
+
+    /// <summary>The guided prediction of the clean latent for x at σ ([B]).</summary>
+    public Tensor Predict(Tensor x, Tensor sigma)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(sigma);
+        using var scope = NewDisposeScope();
+        bool skipUncond = Math.Abs(Cfg - 1.0) <= 1e-9 && !AlwaysComputeUncond;
+        Tensor[] outputs = CalcCondBatch(x, sigma, skipUncond);
+        Tensor cond = outputs[Positive];
+        Tensor uncond = outputs[Negative];
+        Tensor result = uncond + (cond - uncond) * Cfg;
+        LastUncond?.Dispose();
+        LastUncond = skipUncond ? null : uncond.DetachFromDisposeScope();
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private Tensor[] CalcCondBatch(Tensor x, Tensor sigma, bool skipUncond)
+    {
+        var sums = new[] { zeros_like(x), zeros_like(x) };
+        var counts = new[] { ones_like(x) * 1e-37, ones_like(x) * 1e-37 };
+        float sigma0 = sigma[0].item<float>();
+        var toRun = new List<(AreaInput Input, int Which)>();
+        for (int which = 0; which < 2; which++)
+        {
+            if (which == Negative && skipUncond)
+            {
+                continue;
+            }
+            foreach (PreparedCond c in _conds[which])
+            {
+                AreaInput? input = c.AreaAndMult(x, sigma0);
+                if (input is not null)
+                {
+                    toRun.Add((input, which));
+                }
+            }
+        }
+        while (toRun.Count > 0)
+        {
+            var first = toRun[0];
+            var batchIndices = new List<int>();
+            for (int i = 0; i < toRun.Count; i++)
+            {
+                if (CanConcat(toRun[i].Input, first.Input))
+                {
+                    batchIndices.Add(i);
+                }
+            }
+            // The reference pops the batch from the back, so later entries come first in the batch.
+            batchIndices.Reverse();
+            var batch = batchIndices.Select(i => toRun[i]).ToList();
+            foreach (int i in batchIndices)
+            {
+                toRun.RemoveAt(i);
+            }
+            Tensor inputX = cat(batch.Select(b => b.Input.X).ToArray(), 0);
+            Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
+            Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
+            Tensor output = ApplyModel(inputX, sigmas, context);
+            Tensor[] chunks = output.chunk(batch.Count, 0);
+            for (int o = 0; o < batch.Count; o++)
+            {
+                var (input, which) = batch[o];
+                long[] a = input.Area;
+                Tensor sumView = sums[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
+                Tensor countView = counts[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
+                sumView.add_(chunks[o] * input.Mult);
+                countView.add_(input.Mult);
+            }
+        }
+        return [sums[Positive] / counts[Positive], sums[Negative] / counts[Negative]];
+    }
+
+    /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0.</summary>
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(sigma);
+        ArgumentNullException.ThrowIfNull(context);
+        using var scope = NewDisposeScope();
+        Device device = _network.Device;
+        Tensor xc = ModelSamplingDiscrete.CalculateInput(sigma, x);
+        Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
+        Tensor eps = _network.Forward(
+            xc.to(_network.ComputeType).to(device),
+            t.to(device),
+            context.to(_network.ComputeType).to(device)).to(ScalarType.Float32).cpu();
+        return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
+    }
+
+    private static bool CanConcat(AreaInput a, AreaInput b)
+    {
+        if (!a.X.shape.SequenceEqual(b.X.shape))
+        {
+            return false;
+        }
+        long[] s1 = a.Context.shape, s2 = b.Context.shape;
+        if (s1.SequenceEqual(s2))
+        {
+            return true;
+        }
+        if (s1[2] != s2[2])
+        {
+            return false;
+        }
+        long lcm = Lcm(s1[1], s2[1]);
+        return lcm / Math.Min(s1[1], s2[1]) <= 4;
+    }
+
+    private static Tensor ConcatContexts(List<Tensor> contexts)
+    {
+        long length = contexts.Aggregate(1L, (acc, c) => Lcm(acc, c.shape[1]));
+        return cat(contexts.Select(c => c.shape[1] < length ? c.repeat(1, length / c.shape[1], 1) : c).ToArray(), 0);
+    }
+
+    private static long Lcm(long a, long b) => a / Gcd(a, b) * b;
+
+    private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
+
+    private static void AddSameAreaIfNone(List<PreparedCond> conds, PreparedCond c)
+    {
+        if (c.Area is not { } cArea)
+        {
+            return;
+        }
+        PreparedCond? smallest = null;
+        foreach (PreparedCond x in conds)
+        {
+            if (x.Area is { } a)
+            {
+                bool inside = cArea[2] >= a[2] && cArea[3] >= a[3] && a[0] + a[2] >= cArea[0] + cArea[2] && a[1] + a[3] >= cArea[1] + cArea[3];
+                if (inside)
+                {
+                    if (smallest is null || smallest.Area is null || smallest.Area[0] * smallest.Area[1] > a[0] * a[1])
+                    {
+                        smallest = x;
+                    }
+                }
+            }
+            else
+            {
+                smallest ??= x;
+            }
+        }
+        if (smallest is null || (smallest.Area is { } sa && sa.SequenceEqual(cArea)))
+        {
+            return;
+        }
+        conds.Add(c with { Context = smallest.Context });
+    }
+
+    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area);
+
+    private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
+    {
+        public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w)
+        {
+            long[]? area = entry.Get(ConditioningKeys.Area) switch
+            {
+                PercentageArea p => [Math.Max(1, (long)Math.Round(p.Height * h, MidpointRounding.ToEven)), Math.Max(1, (long)Math.Round(p.Width * w, MidpointRounding.ToEven)),
+                    (long)Math.Round(p.Y * h, MidpointRounding.ToEven), (long)Math.Round(p.X * w, MidpointRounding.ToEven)],
+                long[] a when a.Length == 4 => (long[])a.Clone(),
+                int[] a when a.Length == 4 => a.Select(v => (long)v).ToArray(),
+                _ => null,
+            };
+            Tensor? mask = null;
+            if (entry.Get(ConditioningKeys.Mask) is Tensor m)
+            {
+                using var scope = NewDisposeScope();
+                Tensor mm = m.to_type(ScalarType.Float32).cpu();
+                if (mm.dim() == 2)
+                {
+                    mm = mm.unsqueeze(0);
+                }
+                if (mm.shape[1] != h || mm.shape[2] != w)
+                {
+                    mm = nn.functional.interpolate(mm.unsqueeze(1), [h, w], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
+                }
+                if (entry.Get(ConditioningKeys.SetAreaToBounds) is true)
+                {
+                    Tensor bounds = mm.abs().max(0).values;
+                    Tensor nonZero = bounds.nonzero();
+                    if (nonZero.shape[0] == 0)
+                    {
+                        area = [8, 8, 0, 0];
+                    }
+                    else
+                    {
+                        long minY = nonZero[.., 0].min().item<long>(), maxY = nonZero[.., 0].max().item<long>();
+                        long minX = nonZero[.., 1].min().item<long>(), maxX = nonZero[.., 1].max().item<long>();
+                        area = [Math.Max(8, maxY - minY + 1), Math.Max(8, maxX - minX + 1), minY, minX];
+                    }
+                }
+                mask = mm.MoveToOuterDisposeScope();
+            }
+            double? start = entry.Get(ConditioningKeys.StartPercent) is { } sp ? sampling.PercentToSigma(Convert.ToDouble(sp, System.Globalization.CultureInfo.InvariantCulture)) : null;
+            double? end = entry.Get(ConditioningKeys.EndPercent) is { } ep ? sampling.PercentToSigma(Convert.ToDouble(ep, System.Globalization.CultureInfo.InvariantCulture)) : null;
+            double strength = entry.Get(ConditioningKeys.Strength) is { } s ? Convert.ToDouble(s, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
+            double maskStrength = entry.Get(ConditioningKeys.MaskStrength) is { } ms ? Convert.ToDouble(ms, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
+            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end);
+        }
+
+        public AreaInput? AreaAndMult(Tensor x, float sigma)
+        {
+            if (SigmaStart is { } start && sigma > start)
+            {
+                return null;
+            }
+            if (SigmaEnd is { } end && sigma < end)
+            {
+                return null;
+            }
+            long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+            long[] area = [h, w, 0, 0];
+            Tensor input = x;
+            if (Area is { } a)
+            {
+                area = (long[])a.Clone();
+                area[0] = Math.Min(h - area[2], area[0]);
+                area[1] = Math.Min(w - area[3], area[1]);
+                input = x.narrow(2, area[2], area[0]).narrow(3, area[3], area[1]);
+            }
+            Tensor mult;
+            if (Mask is not null)
+            {
+                Tensor mask = Mask[..(int)Math.Min(b, Mask.shape[0])];
+                if (Area is not null)
+                {
+                    mask = mask.narrow(1, area[2], area[0]).narrow(2, area[3], area[1]);
+                }
+                mask = (mask * MaskStrength).unsqueeze(1).repeat(b / mask.shape[0], c, 1, 1);
+                mult = mask * Strength;
+            }
+            else
+            {
+                mult = ones_like(input) * Strength;
+                if (Area is not null)
+                {
+                    // Soften the inner edges of an area over up to 8 latent pixels so areas blend.
+                    for (int dim = 0; dim < 2; dim++)
+                    {
+                        long size = mult.shape[2 + dim];
+                        long rr = Math.Min(8, size / 4);
+                        if (area[2 + dim] != 0)
+                        {
+                            for (long t = 0; t < rr; t++)
+                            {
+                                mult.narrow(2 + dim, t, 1).mul_(1.0 / rr * (t + 1));
+                            }
+                        }
+                        if (area[dim] + area[2 + dim] < x.shape[2 + dim])
+                        {
+                            for (long t = 0; t < rr; t++)
+                            {
+                                mult.narrow(2 + dim, area[dim] - 1 - t, 1).mul_(1.0 / rr * (t + 1));
+                            }
+                        }
+                    }
+                }
+            }
+            Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
+            return new AreaInput(input, mult, context, area);
+        }
+    }
+
+    /// <summary>Cuts or tiles a tensor along dim 0 to <paramref name="batch"/> items.</summary>
+    public static Tensor RepeatToBatch(Tensor value, long batch)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        long n = value.shape[0];
+        if (n == batch)
+        {
+            return value;
+        }
+        if (n > batch)
+        {
+            return value[..(int)batch];
+        }
+        long[] reps = [(batch + n - 1) / n, .. Enumerable.Repeat(1L, (int)value.dim() - 1)];
+        return value.repeat(reps)[..(int)batch];
+    }
+}

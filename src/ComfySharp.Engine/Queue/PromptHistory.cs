@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+
+namespace ComfySharp.Engine.Queue;
+
+/// <summary>
+/// Finished prompts keyed by id in completion order (API.md §5), persisted through an
+/// <see cref="IHistoryStore"/>. Holds at most <see cref="MaxEntries"/> + 1 entries, like the reference.
+/// </summary>
+public sealed class PromptHistory
+{
+    /// <summary>When an entry is added and more than this many exist, the oldest is dropped first.</summary>
+    public const int MaxEntries = 10000;
+
+    private readonly Lock _lock = new();
+    private readonly OrderedDictionary<string, JsonObject> _entries = new(StringComparer.Ordinal);
+    private readonly IHistoryStore _store;
+
+    /// <summary>Creates the history, loading what the store holds.</summary>
+    public PromptHistory(IHistoryStore store)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        foreach (var (id, entry) in store.LoadHistory())
+        {
+            _entries[id] = entry;
+        }
+    }
+
+    /// <summary>Number of entries.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Builds and stores the entry <c>{prompt, outputs, status, meta}</c> of a finished prompt.</summary>
+    public JsonObject Add(QueuedPrompt prompt, ExecutionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(record);
+        var entry = new JsonObject
+        {
+            ["prompt"] = PromptQueue.Tuple(prompt),
+            ["outputs"] = record.Outputs.DeepClone(),
+            ["status"] = record.Status.DeepClone(),
+            ["meta"] = record.Meta.DeepClone(),
+        };
+        lock (_lock)
+        {
+            if (!_entries.ContainsKey(prompt.PromptId) && _entries.Count > MaxEntries)
+            {
+                string oldest = _entries.GetAt(0).Key;
+                _entries.RemoveAt(0);
+                _store.DeleteHistory(oldest);
+            }
+            _entries[prompt.PromptId] = entry;
+            _store.PutHistory(prompt.PromptId, entry);
+        }
+        return entry;
+    }
+
+    /// <summary>A copy of one entry, or null.</summary>
+    public JsonObject? Get(string promptId)
+    {
+        lock (_lock)
+        {
+            return _entries.TryGetValue(promptId, out JsonObject? e) ? (JsonObject)e.DeepClone() : null;
+        }
+    }
+
+    /// <summary>
+    /// The <c>GET /history</c> selection: with only <paramref name="maxItems"/>, the newest that many;
+    /// with <paramref name="offset"/>, from that index forward. Copies, oldest first.
+    /// </summary>
+    public JsonObject Page(int? maxItems, int? offset)
+    {
+        lock (_lock)
+        {
+            int count = _entries.Count;
+            int start = offset ?? -1;
+            if (start < 0)
+            {
+                start = maxItems is int m ? Math.Max(0, count - m) : 0;
+            }
+            int take = maxItems is int max ? Math.Max(0, max) : int.MaxValue;
+            var result = new JsonObject();
+            for (int i = start; i < count && take > 0; i++, take--)
+            {
+                var (id, entry) = _entries.GetAt(i);
+                result[id] = entry.DeepClone();
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Copies of all entries, oldest first (for the jobs API).</summary>
+    public IReadOnlyList<(string PromptId, JsonObject Entry)> All()
+    {
+        lock (_lock)
+        {
+            return _entries.Select(kv => (kv.Key, (JsonObject)kv.Value.DeepClone())).ToList();
+        }
+    }
+
+    /// <summary>Deletes one entry; unknown ids are ignored.</summary>
+    public void Delete(string promptId)
+    {
+        lock (_lock)
+        {
+            if (_entries.Remove(promptId))
+            {
+                _store.DeleteHistory(promptId);
+            }
+        }
+    }
+
+    /// <summary>Deletes everything.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _entries.Clear();
+            _store.ClearHistory();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+
+namespace ComfySharp.Engine.Queue;
+
+/// <summary>A queue item with the store's sequence number (prompt ids are not unique).</summary>
+/// <param name="Sequence">Unique, increasing per store.</param>
+/// <param name="Prompt">The queued prompt.</param>
+public sealed record QueueEntry(long Sequence, QueuedPrompt Prompt);
+
+/// <summary>Durable queue: what is pending and what was running when the server stopped.</summary>
+public interface IQueueStore
+{
+    /// <summary>Items left from the previous run: pending ones and the ones that were running.</summary>
+    (IReadOnlyList<QueueEntry> Pending, IReadOnlyList<QueueEntry> Running) LoadQueue();
+
+    /// <summary>Stores a newly accepted item.</summary>
+    void AddPending(QueueEntry entry);
+
+    /// <summary>Marks an item as taken by the worker.</summary>
+    void MarkRunning(long sequence);
+
+    /// <summary>Removes an item (finished or deleted).</summary>
+    void RemoveQueued(long sequence);
+}
+
+/// <summary>Durable history, in insertion order.</summary>
+public interface IHistoryStore
+{
+    /// <summary>Every stored entry, oldest first.</summary>
+    IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory();
+
+    /// <summary>Inserts an entry, or replaces the entry of the same id keeping its position.</summary>
+    void PutHistory(string promptId, JsonObject entry);
+
+    /// <summary>Deletes one entry (no-op when unknown).</summary>
+    void DeleteHistory(string promptId);
+
+    /// <summary>Deletes every entry.</summary>
+    void ClearHistory();
+}
+
+/// <summary>A store that keeps nothing (history and queue live in memory only, like the reference).</summary>
+public sealed class MemoryOnlyStore : IQueueStore, IHistoryStore
+{
+    /// <inheritdoc />
+    public (IReadOnlyList<QueueEntry> Pending, IReadOnlyList<QueueEntry> Running) LoadQueue() => ([], []);
+
+    /// <inheritdoc />
+    public void AddPending(QueueEntry entry)
+    {
+    }
+
+    /// <inheritdoc />
+    public void MarkRunning(long sequence)
+    {
+    }
+
+    /// <inheritdoc />
+    public void RemoveQueued(long sequence)
+    {
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory() => [];
+
+    /// <inheritdoc />
+    public void PutHistory(string promptId, JsonObject entry)
+    {
+    }
+
+    /// <inheritdoc />
+    public void DeleteHistory(string promptId)
+    {
+    }
+
+    /// <inheritdoc />
+    public void ClearHistory()
+    {
+    }
+}

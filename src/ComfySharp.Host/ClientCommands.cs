@@ -1,0 +1,20 @@
+namespace ComfySharp.Host;
+
+/// <summary>
+/// The client subcommands (<c>comfysharp run ...</c>) that act on a running server. They live in
+/// ComfySharp.Cli; the host only dispatches on the first argument so server flags and subcommands never clash.
+/// </summary>
+internal static class ClientCommands
+{
+    private static readonly string[] Names = ["run", "queue", "history", "interrupt", "status", "upload", "models", "nodes", "jobs", "free"];
+
+    /// <summary>True when the first argument names a subcommand rather than a server flag.</summary>
+    public static bool IsSubcommand(string firstArgument) => Names.Contains(firstArgument);
+
+    /// <summary>Runs a subcommand.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        Console.Error.WriteLine($"comfysharp: the '{args[0]}' client command is not part of this build yet.");
+        return Task.FromResult(2);
+    }
+}

@@ -1,0 +1,30 @@
+using ComfySharp.Abstractions;
+
+namespace ComfySharp.Nodes.Testing;
+
+/// <summary>An IMAGE filled with one value (TESTPACK.md §6.1).</summary>
+public sealed class StubConstantImage : ComfyNode
+{
+    internal static readonly FloatInput Value = new("value") { Default = 0.5, Min = 0.0, Max = 1.0, Step = 0.01 };
+    internal static readonly IntInput Height = new("height") { Default = 512, Min = 1, Max = 1073741824, Step = 1 };
+    internal static readonly IntInput Width = new("width") { Default = 512, Min = 1, Max = 68719476736, Step = 1 };
+    internal static readonly IntInput BatchSize = new("batch_size") { Default = 1, Min = 1, Max = 1073741824, Step = 1 };
+
+    private static readonly NodeSchema Definition = new()
+    {
+        ClassType = "StubConstantImage", DisplayName = "Stub Constant Image", Category = "Testing/Stub Nodes", PythonModule = PackSupport.Module,
+        Required = [Value, Height, Width, BatchSize],
+        Outputs = [new OutputSpec(IOTypes.IMAGE)],
+    };
+
+    /// <inheritdoc />
+    public override NodeSchema Schema => Definition;
+
+    /// <inheritdoc />
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var image = PackSupport.Ones(inputs.Get(BatchSize), inputs.Get(Height), inputs.Get(Width)) * (float)inputs.Get(Value);
+        return ValueTask.FromResult(NodeOutput.Of(image));
+    }
+}

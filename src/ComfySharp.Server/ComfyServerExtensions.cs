@@ -1,0 +1,111 @@
+using ComfySharp.Abstractions;
+using ComfySharp.Abstractions.Files;
+using ComfySharp.Engine;
+using ComfySharp.Engine.Execution;
+using ComfySharp.Engine.Queue;
+using ComfySharp.Engine.Validation;
+using ComfySharp.Server.Endpoints;
+using ComfySharp.Server.Http;
+using ComfySharp.Server.WebSockets;
+using ComfySharp.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+
+namespace ComfySharp.Server;
+
+/// <summary>The server's entry points: <c>services.AddComfyServer(...)</c> and <c>app.MapComfyApi()</c>.</summary>
+public static class ComfyServerExtensions
+{
+    /// <summary>
+    /// Registers the server: options, directories, model folders, node registry, validator, executor,
+    /// queue, history (SQLite unless <see cref="ComfyServerOptions.InMemoryStore"/>), the WebSocket hub
+    /// as the execution message sink, and the queue worker. <see cref="IPromptChecker"/>,
+    /// <see cref="IPromptRunner"/> and <see cref="IObjectInfoSource"/> registered before this call win.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="options">Server options.</param>
+    /// <param name="directories">input/output/temp/user directories.</param>
+    /// <param name="modelFolders">Model folders.</param>
+    /// <param name="registry">The node classes this server offers.</param>
+    public static IServiceCollection AddComfyServer(this IServiceCollection services, ComfyServerOptions options, ComfyDirectories directories,
+        ModelFolders modelFolders, NodeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options);
+        services.TryAddSingleton(new ServerOptions { DisableMetadata = options.DisableMetadata });
+        services.AddSingleton(directories);
+        services.AddSingleton(modelFolders);
+        services.AddSingleton(registry);
+        services.AddSingleton<ClientHub>();
+        services.AddSingleton<IExecutionMessageSink>(sp => sp.GetRequiredService<ClientHub>());
+        if (options.InMemoryStore)
+        {
+            services.AddSingleton<MemoryOnlyStore>();
+            services.AddSingleton<IQueueStore>(sp => sp.GetRequiredService<MemoryOnlyStore>());
+            services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<MemoryOnlyStore>());
+        }
+        else
+        {
+            string path = options.DatabasePath ?? Path.Combine(directories.User, "comfysharp.db");
+            services.AddSingleton(_ => new SqlitePromptStore(path));
+            services.AddSingleton<IQueueStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+            services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        }
+        services.AddSingleton(sp => new PromptQueue(sp.GetRequiredService<IQueueStore>(), sp.GetRequiredService<IExecutionMessageSink>()));
+        services.AddSingleton(sp => new PromptHistory(sp.GetRequiredService<IHistoryStore>()));
+        services.AddSingleton(sp => new PromptValidator(registry, sp));
+        services.AddSingleton(sp => new PromptExecutor(registry, sp, options.Cache));
+        services.TryAddSingleton<IPromptChecker>(sp => new ValidatorChecker(sp.GetRequiredService<PromptValidator>()));
+        services.TryAddSingleton<IPromptRunner>(sp => new ExecutorRunner(sp.GetRequiredService<PromptExecutor>()));
+        services.TryAddSingleton<IObjectInfoSource>(sp => new RegistryObjectInfo(registry, sp));
+        services.AddSingleton(sp => new QueueWorker(
+            sp.GetRequiredService<PromptQueue>(),
+            sp.GetRequiredService<PromptHistory>(),
+            sp.GetRequiredService<IPromptRunner>(),
+            sp.GetRequiredService<IExecutionMessageSink>(),
+            new QueueWorkerOptions(options.PreviewMethod, options.UnloadModels)));
+        services.AddHostedService<QueueWorkerService>();
+        return services;
+    }
+
+    /// <summary>Adds the middleware and maps every route of API.md and WEBSOCKET.md.</summary>
+    public static WebApplication MapComfyApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<ComfyServerOptions>();
+        app.UseComfyMiddleware(options);
+        app.UseWebSockets();
+        if (options.FrontEndRoot is string root && Directory.Exists(root))
+        {
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = new PhysicalFileProvider(Path.GetFullPath(root)) });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Path.GetFullPath(root)) });
+        }
+        app.UseRouting();
+        app.MapWebSocketEndpoints();
+        app.MapPromptEndpoints();
+        app.MapQueueEndpoints();
+        app.MapHistoryEndpoints();
+        app.MapJobsEndpoints();
+        app.MapFileEndpoints();
+        app.MapModelEndpoints();
+        app.MapSystemEndpoints();
+        app.MapUserDataEndpoints();
+        app.MapFrontendEndpoints();
+        return app;
+    }
+
+    /// <summary>Starts the queue worker with the host and stops it (leaving a running prompt for recovery) on shutdown.</summary>
+    private sealed class QueueWorkerService(QueueWorker worker) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            worker.Start();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => worker.DisposeAsync().AsTask();
+    }
+}

@@ -1,0 +1,37 @@
+using ComfySharp.Abstractions.Files;
+
+namespace ComfySharp.Server.Files;
+
+/// <summary>Start-up and shutdown chores on the directories (FILES.md §1).</summary>
+public static class DirectoryPreparation
+{
+    /// <summary>Creates input/output/user directories and empties temp.</summary>
+    public static void Prepare(ComfyDirectories directories)
+    {
+        ArgumentNullException.ThrowIfNull(directories);
+        Directory.CreateDirectory(directories.Input);
+        Directory.CreateDirectory(directories.Output);
+        Directory.CreateDirectory(directories.User);
+        EmptyTemp(directories);
+    }
+
+    /// <summary>Deletes the temp directory's contents (previews are never kept across runs).</summary>
+    public static void EmptyTemp(ComfyDirectories directories)
+    {
+        ArgumentNullException.ThrowIfNull(directories);
+        try
+        {
+            if (Directory.Exists(directories.Temp))
+            {
+                Directory.Delete(directories.Temp, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        Directory.CreateDirectory(directories.Temp);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace ComfySharp.Engine.Tests.Support;
+
+/// <summary>An in-memory message sink: the real engine reports to it exactly as it would to the WebSocket hub.</summary>
+public sealed class RecordingSink : IExecutionMessageSink
+{
+    private readonly Lock _lock = new();
+    private readonly List<(string Type, JsonObject Data, MessageTarget Target)> _messages = [];
+
+    public IReadOnlyList<(string Type, JsonObject Data, MessageTarget Target)> Messages
+    {
+        get { lock (_lock) { return [.. _messages]; } }
+    }
+
+    public int Previews { get; private set; }
+
+    public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
+    {
+        lock (_lock) { _messages.Add((type, (JsonObject)data.DeepClone(), target)); }
+    }
+
+    public void SendPreview(ComfySharp.Abstractions.PreviewImage image, PreviewOrigin origin, string? clientId)
+    {
+        lock (_lock) { Previews++; }
+    }
+
+    public void SendText(string nodeId, string text)
+    {
+    }
+
+    public IEnumerable<JsonObject> OfType(string type) => Messages.Where(m => m.Type == type).Select(m => m.Data);
+
+    /// <summary>The ids of the <c>executing</c> messages, in order.</summary>
+    public List<string> Executing() => [.. OfType("executing").Select(d => (string)d["node"]!)];
+}

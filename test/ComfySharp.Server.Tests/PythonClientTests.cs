@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using ComfySharp.Protocol;
+using ComfySharp.Server.Tests.Support;
+using ComfySharp.TestKit;
+using Xunit;
+
+namespace ComfySharp.Server.Tests;
+
+public sealed class PythonClientTests
+{
+    [Fact]
+    public async Task The_standard_library_python_client_queues_waits_and_downloads()
+    {
+        await using ComfyTestServer server = await StandInServer.StartAsync();
+        string work = TestPaths.NewTempDirectory("comfysharp-py");
+        try
+        {
+            string workflow = Path.Combine(work, "workflow_api.json");
+            await File.WriteAllTextAsync(workflow, PythonJson.Serialize(StandInServer.SaveGraph()));
+            var start = new ProcessStartInfo("python3")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                ArgumentList = { Path.Combine(TestPaths.RepositoryRoot, "samples", "python", "basic_api_client.py"),
+                    "--server", $"127.0.0.1:{server.BaseAddress.Port}", "--out", work, workflow },
+            };
+            using Process process = Process.Start(start)!;
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(limit.Token);
+            string output = await stdout + await stderr;
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Contains("status: success", output, StringComparison.Ordinal);
+            string saved = Assert.Single(Directory.GetFiles(work, "*.png"));
+            Assert.Equal(StandInRunner.Png, await File.ReadAllBytesAsync(saved));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
