@@ -17,6 +17,7 @@ public sealed class ImageToMask : ComfyNode
     private static readonly NodeSchema Definition = new()
     {
         ClassType = "ImageToMask",
+        DisplayName = "Convert Image to Mask",
         Category = "mask",
         PythonModule = "comfy_extras.nodes_mask",
         Flavor = NodeFlavor.Schema,

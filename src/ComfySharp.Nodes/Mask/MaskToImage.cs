@@ -13,6 +13,7 @@ public sealed class MaskToImage : ComfyNode
     private static readonly NodeSchema Definition = new()
     {
         ClassType = "MaskToImage",
+        DisplayName = "Convert Mask to Image",
         Category = "mask",
         PythonModule = "comfy_extras.nodes_mask",
         Flavor = NodeFlavor.Schema,
