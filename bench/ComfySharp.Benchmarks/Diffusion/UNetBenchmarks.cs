@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ComfySharp.Diffusion.Checkpoints;
 using ComfySharp.Diffusion.UNet;
 using ComfySharp.TestKit;
@@ -13,9 +12,9 @@ namespace ComfySharp.Benchmarks.Diffusion;
 /// Loading the random SD1.5 checkpoint (2.1 GB fp16 file → 3.7 GB float32 UNet + VAE + CLIP on the CPU).
 /// Peak memory is the process's peak working set, printed after the run (BenchmarkDotNet's memory
 /// diagnoser only sees managed allocations, and the weights live in native memory).
-/// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*CheckpointLoad*'
+/// Run (each call takes seconds, so few iterations): dotnet run -c Release --project bench/ComfySharp.Benchmarks --
+/// --filter '*CheckpointLoadBenchmarks*' --inProcess --strategy Monitoring --launchCount 1 --warmupCount 1 --iterationCount 3
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
 public class CheckpointLoadBenchmarks
 {
     private string _path = "";
@@ -45,9 +44,9 @@ public class CheckpointLoadBenchmarks
 /// <summary>
 /// One SD1.5 UNet evaluation at a 64×64 latent (512×512 pixels), batch 1, 77 context tokens, on the
 /// CPU in float32 and bfloat16.
-/// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*UNetBenchmarks*'
+/// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks --
+/// --filter '*UNetBenchmarks*' --inProcess --strategy Monitoring --launchCount 1 --warmupCount 1 --iterationCount 3
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
 public class UNetBenchmarks
 {
     private UNetModel? _unet;
