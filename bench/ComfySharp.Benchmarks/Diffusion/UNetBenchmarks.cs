@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ComfySharp.Diffusion.Checkpoints;
 using ComfySharp.Diffusion.UNet;
 using ComfySharp.TestKit;
@@ -44,9 +48,11 @@ public class CheckpointLoadBenchmarks
 /// <summary>
 /// One SD1.5 UNet evaluation at a 64×64 latent (512×512 pixels), batch 1, 77 context tokens, on the
 /// CPU in float32 and bfloat16.
-/// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks --
-/// --filter '*UNetBenchmarks*' --inProcess --strategy Monitoring --launchCount 1 --warmupCount 1 --iterationCount 3
+/// A call takes tens of seconds here, so the job (in-process, one warm-up, two measured calls) is
+/// set by <see cref="LongCallConfig"/>; run without job flags:
+/// dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*UNetBenchmarks*'
 /// </summary>
+[Config(typeof(LongCallConfig))]
 public class UNetBenchmarks
 {
     private UNetModel? _unet;
@@ -74,6 +80,17 @@ public class UNetBenchmarks
     {
         using var eps = _unet!.Forward(_x!, _t!, _context!);
         return eps[0, 0, 0, 0].item<float>();
+    }
+
+    /// <summary>In-process (no copy of libtorch to build) with a timeout long enough for slow CPU calls.</summary>
+    private sealed class LongCallConfig : ManualConfig
+    {
+        public LongCallConfig() => AddJob(Job.Default
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true))
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1)
+            .WithWarmupCount(1)
+            .WithIterationCount(2));
     }
 
     [GlobalCleanup]
