@@ -323,14 +323,17 @@ public sealed class SafeTensorsFile : IDisposable
             }
             else
             {
+                // Each slice goes through a fresh contiguous tensor, then into its place in the result.
                 Tensor flat = raw.view(-1);
                 long elementSize = info.DType.ElementSize();
                 long perSlice = Slice / elementSize;
                 for (long start = 0; start < flat.shape[0]; start += perSlice)
                 {
                     long count = Math.Min(perSlice, flat.shape[0] - start);
-                    using Tensor part = flat.narrow(0, start, count);
-                    CopyBytes(info, done, part.bytes);
+                    using Tensor staging = empty(count, stored);
+                    CopyBytes(info, done, staging.bytes);
+                    using Tensor slice = flat.narrow(0, start, count);
+                    slice.copy_(staging);
                     done += count * elementSize;
                 }
             }
