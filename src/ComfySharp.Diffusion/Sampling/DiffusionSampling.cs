@@ -94,7 +94,8 @@ public static class DiffusionSampling
                     x = x * mask + (inpaintNoise * s + latent) * latentMask;
                 }
                 Tensor output = guider.Predict(x, sigma);
-                context!.LastUncondDenoised = guider.LastUncond;
+                // A copy owned by the sampler's step, like the denoised output itself.
+                context!.LastUncondDenoised = guider.LastUncond?.clone().MoveToOuterDisposeScope();
                 if (mask is not null)
                 {
                     output = output * mask + latent * latentMask!;

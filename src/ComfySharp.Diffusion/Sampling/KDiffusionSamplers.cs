@@ -491,7 +491,7 @@ public static class KDiffusionSamplers
                 float? h = null;
                 if (sigmas[i + 1] == 0)
                 {
-                    x = denoised;
+                    x = denoised.clone(); // denoised is kept as history and disposed separately
                 }
                 else
                 {
@@ -550,7 +550,7 @@ public static class KDiffusionSamplers
                 float? h = null;
                 if (sigmas[i + 1] == 0)
                 {
-                    x = denoised;
+                    x = denoised.clone(); // denoised is kept as history and disposed separately
                 }
                 else
                 {
@@ -873,7 +873,7 @@ public static class KDiffusionSamplers
                 float dt = sigmas[i + 1] - sigmas[i];
                 if (sigmas[i + 1] == 0)
                 {
-                    x = denoised;
+                    x = denoised.clone(); // denoised is kept as history and disposed separately
                 }
                 else
                 {
@@ -915,7 +915,7 @@ public static class KDiffusionSamplers
                 int stage = Math.Min(maxStage, i + 1);
                 if (sigmas[i + 1] == 0)
                 {
-                    x = denoised;
+                    x = denoised.clone(); // denoised is kept as history and disposed separately
                 }
                 else
                 {

@@ -73,7 +73,6 @@ public static class UniPcSampler
                         bool useCorrector = step != steps;
                         (Tensor next, Tensor? modelX) = Update(x, models, times, t, stepOrder, useCorrector, bh2, DataPrediction);
                         x = next;
-                        Tensor dropped = models[0];
                         for (int i = 0; i < order - 1; i++)
                         {
                             times[i] = times[i + 1];
@@ -84,10 +83,6 @@ public static class UniPcSampler
                         {
                             models[^1] = modelX ?? DataPrediction(x, t);
                         }
-                        if (!models.Contains(dropped))
-                        {
-                            dropped.Dispose();
-                        }
                     }
                 }
                 ctx.Report(stepIndex, x, models[^1], sigmas[stepIndex]);
@@ -96,10 +91,8 @@ public static class UniPcSampler
         }
         finally
         {
-            foreach (Tensor m in models.Distinct())
-            {
-                m.Dispose();
-            }
+            // The history tensors belong to the caller's dispose scope (or the GC without one).
+            models.Clear();
         }
     }
 

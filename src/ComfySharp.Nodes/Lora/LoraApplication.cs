@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions.Files;
+using ComfySharp.Diffusion.Clip;
 using ComfySharp.Diffusion.Lora;
 using ComfySharp.Diffusion.Models;
 
@@ -39,6 +40,11 @@ internal sealed class LoraApplication
 
     public static object PatchClip(object clip, LoraFile lora, double strength)
     {
+        if (clip is ClipModel clipModel)
+        {
+            var names = clipModel.Encoder.named_parameters().Select(p => p.name).ToList();
+            return clipModel.WithPatches(lora.PatchesFor(LoraKeyMap.ForTextEncoder(names), strength));
+        }
         if (clip is not IPatchableTextEncoder patchable)
         {
             throw new InvalidOperationException($"This CLIP ({clip.GetType().Name}) cannot take LoRA patches.");
