@@ -59,7 +59,7 @@ public sealed class ClientRouteTests
         QueueState queue = await client.GetQueueAsync();
         Assert.Equal(sleeper.PromptId, Assert.Single(queue.Running).PromptId);
         Assert.Equal([second.PromptId, "my-id"], queue.Pending.Select(i => i.PromptId));
-        Assert.Equal(["3"], queue.Pending[0].OutputsToExecute);
+        Assert.Equal(["2"], queue.Pending[0].OutputsToExecute);
         Assert.Equal(3, await client.GetQueueRemainingAsync());
 
         JobsPage pending = await client.GetJobsAsync(new JobsQuery { Status = ["pending"] });
