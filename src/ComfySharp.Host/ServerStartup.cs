@@ -5,6 +5,8 @@ using ComfySharp.Nodes;
 using ComfySharp.Nodes.Testing;
 using ComfySharp.Server;
 using ComfySharp.Server.Files;
+using ComfySharp.Torch.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -71,8 +73,11 @@ internal static class ServerStartup
             throw new FlagException($"argument --front-end-root: directory does not exist: '{root}'");
         }
 
+        var models = new ModelManager(new ComputeOptions { Device = flags.Has("--cpu") ? DevicePreference.Cpu : DevicePreference.Auto });
+        options.UnloadModels = () => models.UnloadAll();
         return new ComfyServerSetup
         {
+            ConfigureServices = services => services.AddSingleton(models),
             Options = options,
             Directories = directories,
             ModelFolders = modelFolders,

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
 using ComfySharp.Server.Files;
@@ -23,8 +22,6 @@ public sealed class ComfyServerSetup
     public required NodeRegistry Registry { get; init; }
     /// <summary>Addresses to listen on (<c>http://127.0.0.1:0</c> picks a free port).</summary>
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:8188"];
-    /// <summary>The <c>/object_info</c> serializer, or null for the minimal one.</summary>
-    public Func<NodeRegistry, IServiceProvider, JsonObject>? ObjectInfo { get; init; }
     /// <summary>Registrations made before the server's own (e.g. a stand-in <see cref="IPromptChecker"/>).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
     /// <summary>Log level.</summary>
@@ -50,7 +47,7 @@ public static class ComfyServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", setup.MinimumLogLevel <= LogLevel.Debug ? LogLevel.Information : LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         setup.ConfigureServices?.Invoke(builder.Services);
-        builder.Services.AddComfyServer(setup.Options, setup.Directories, setup.ModelFolders, setup.Registry, setup.ObjectInfo);
+        builder.Services.AddComfyServer(setup.Options, setup.Directories, setup.ModelFolders, setup.Registry);
         WebApplication app = builder.Build();
         app.MapComfyApi();
         app.Lifetime.ApplicationStopped.Register(() => DirectoryPreparation.EmptyTemp(setup.Directories));

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
 using ComfySharp.Engine;
@@ -31,12 +30,12 @@ public static class ComfyServerExtensions
     /// <param name="directories">input/output/temp/user directories.</param>
     /// <param name="modelFolders">Model folders.</param>
     /// <param name="registry">The node classes this server offers.</param>
-    /// <param name="objectInfo">The <c>/object_info</c> serializer (the engine's), or null for a minimal one.</param>
     public static IServiceCollection AddComfyServer(this IServiceCollection services, ComfyServerOptions options, ComfyDirectories directories,
-        ModelFolders modelFolders, NodeRegistry registry, Func<NodeRegistry, IServiceProvider, JsonObject>? objectInfo = null)
+        ModelFolders modelFolders, NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
+        services.TryAddSingleton(new ServerOptions { DisableMetadata = options.DisableMetadata });
         services.AddSingleton(directories);
         services.AddSingleton(modelFolders);
         services.AddSingleton(registry);
@@ -61,7 +60,7 @@ public static class ComfyServerExtensions
         services.AddSingleton(sp => new PromptExecutor(registry, sp, options.Cache));
         services.TryAddSingleton<IPromptChecker>(sp => new ValidatorChecker(sp.GetRequiredService<PromptValidator>()));
         services.TryAddSingleton<IPromptRunner>(sp => new ExecutorRunner(sp.GetRequiredService<PromptExecutor>()));
-        services.TryAddSingleton<IObjectInfoSource>(sp => new RegistryObjectInfo(registry, sp, objectInfo));
+        services.TryAddSingleton<IObjectInfoSource>(sp => new RegistryObjectInfo(registry, sp));
         services.AddSingleton(sp => new QueueWorker(
             sp.GetRequiredService<PromptQueue>(),
             sp.GetRequiredService<PromptHistory>(),

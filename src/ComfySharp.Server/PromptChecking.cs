@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Engine;
+using ComfySharp.Engine.Schema;
 using ComfySharp.Engine.Validation;
 
 namespace ComfySharp.Server;
@@ -31,49 +32,14 @@ public interface IObjectInfoSource
     JsonNode? One(string classType);
 }
 
-/// <summary>
-/// Builds <c>/object_info</c> through a delegate over the registry (the engine's serializer, plugged
-/// in by the host), falling back to a minimal description until one is supplied.
-/// </summary>
+/// <summary>The engine's <c>/object_info</c> serializer over the server's registry.</summary>
 /// <param name="registry">Registered nodes.</param>
-/// <param name="services">Services for dynamic option lists.</param>
-/// <param name="build">Serializer of the whole registry, or null.</param>
-public sealed class RegistryObjectInfo(NodeRegistry registry, IServiceProvider services, Func<NodeRegistry, IServiceProvider, JsonObject>? build) : IObjectInfoSource
+/// <param name="services">Services for dynamic option lists (recomputed per call).</param>
+public sealed class RegistryObjectInfo(NodeRegistry registry, IServiceProvider services) : IObjectInfoSource
 {
     /// <inheritdoc />
-    public JsonObject All() => build is not null ? build(registry, services) : Minimal();
+    public JsonObject All() => ObjectInfo.Build(registry, services);
 
     /// <inheritdoc />
-    public JsonNode? One(string classType)
-    {
-        if (!registry.Contains(classType))
-        {
-            return null;
-        }
-        return All()[classType]?.DeepClone();
-    }
-
-    private JsonObject Minimal()
-    {
-        var all = new JsonObject();
-        foreach (NodeRegistration node in registry.All)
-        {
-            NodeSchema s = node.Schema;
-            all[s.ClassType] = new JsonObject
-            {
-                ["input"] = new JsonObject { ["required"] = new JsonObject() },
-                ["input_order"] = new JsonObject { ["required"] = new JsonArray() },
-                ["output"] = new JsonArray(s.Outputs.Select(o => (JsonNode?)JsonValue.Create(o.Type)).ToArray()),
-                ["output_is_list"] = new JsonArray(s.Outputs.Select(o => (JsonNode?)JsonValue.Create(o.IsList)).ToArray()),
-                ["output_name"] = new JsonArray(s.Outputs.Select(o => (JsonNode?)JsonValue.Create(o.DisplayName)).ToArray()),
-                ["name"] = s.ClassType,
-                ["display_name"] = s.DisplayName ?? s.ClassType,
-                ["description"] = s.Description,
-                ["python_module"] = s.PythonModule,
-                ["category"] = s.Category,
-                ["output_node"] = s.OutputNode,
-            };
-        }
-        return all;
-    }
+    public JsonNode? One(string classType) => ObjectInfo.BuildOne(registry, classType, services)[classType]?.DeepClone();
 }

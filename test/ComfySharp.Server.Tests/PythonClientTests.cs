@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ComfySharp.Protocol;
-using ComfySharp.Server.Tests.Support;
 using ComfySharp.TestKit;
 using Xunit;
 
@@ -11,12 +10,13 @@ public sealed class PythonClientTests
     [Fact]
     public async Task The_standard_library_python_client_queues_waits_and_downloads()
     {
-        await using ComfyTestServer server = await StandInServer.StartAsync();
+        // The real engine and nodes: EmptyImage → SaveImage from the captured a_success case.
+        await using ComfyTestServer server = await ComfyTestServer.StartAsync();
         string work = TestPaths.NewTempDirectory("comfysharp-py");
         try
         {
             string workflow = Path.Combine(work, "workflow_api.json");
-            await File.WriteAllTextAsync(workflow, PythonJson.Serialize(StandInServer.SaveGraph()));
+            await File.WriteAllTextAsync(workflow, PythonJson.Serialize(RouteTests.Sample("a_success.json")["request"]!["prompt"]));
             var start = new ProcessStartInfo("python3")
             {
                 RedirectStandardOutput = true,
@@ -33,7 +33,9 @@ public sealed class PythonClientTests
             Assert.True(process.ExitCode == 0, output);
             Assert.Contains("status: success", output, StringComparison.Ordinal);
             string saved = Assert.Single(Directory.GetFiles(work, "*.png"));
-            Assert.Equal(StandInRunner.Png, await File.ReadAllBytesAsync(saved));
+            byte[] png = await File.ReadAllBytesAsync(saved);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+            Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(server.Directories.Output, Path.GetFileName(saved))));
         }
         finally
         {

@@ -6,6 +6,7 @@ using ComfySharp.Nodes;
 using ComfySharp.Nodes.Testing;
 using ComfySharp.Protocol;
 using ComfySharp.Server;
+using ComfySharp.Torch.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -26,9 +27,6 @@ public sealed class ComfyTestServerSettings
 
     /// <summary>Registrations made before the server's (stand-in validators or runners).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; set; }
-
-    /// <summary>The <c>/object_info</c> serializer, or null for the built-in minimal one.</summary>
-    public Func<NodeRegistry, IServiceProvider, JsonObject>? ObjectInfo { get; set; }
 }
 
 /// <summary>
@@ -140,8 +138,12 @@ public sealed class ComfyTestServer : IAsyncDisposable
             ModelFolders = new ModelFolders(Directories),
             Registry = registry,
             Urls = ["http://127.0.0.1:0"],
-            ObjectInfo = _settings.ObjectInfo,
-            ConfigureServices = _settings.ConfigureServices,
+            ConfigureServices = services =>
+            {
+                // Loaders share one model manager, as in the host; CPU only in tests.
+                services.AddSingleton(new ModelManager(new ComputeOptions { Device = DevicePreference.Cpu }));
+                _settings.ConfigureServices?.Invoke(services);
+            },
             MinimumLogLevel = LogLevel.Warning,
         });
         await _app.StartAsync().ConfigureAwait(false);

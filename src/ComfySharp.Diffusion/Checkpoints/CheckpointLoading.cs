@@ -1,3 +1,4 @@
+using ComfySharp.Diffusion.Clip;
 using ComfySharp.Diffusion.Layers;
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Diffusion.UNet;
@@ -12,7 +13,7 @@ namespace ComfySharp.Diffusion.Checkpoints;
 public sealed class LoadedCheckpoint : IModelMemory
 {
     /// <summary>Creates the result.</summary>
-    public LoadedCheckpoint(DetectedModel detected, UNetModel? unet, object? clip, VaeModel? vae)
+    public LoadedCheckpoint(DetectedModel detected, UNetModel? unet, ClipModel? clip, VaeModel? vae)
     {
         Detected = detected;
         UNet = unet;
@@ -31,13 +32,13 @@ public sealed class LoadedCheckpoint : IModelMemory
     public ModelPatcher? Model { get; }
 
     /// <summary>The CLIP value, or null when the checkpoint has no text encoder.</summary>
-    public object? Clip { get; }
+    public ClipModel? Clip { get; }
 
     /// <summary>The VAE value, or null when the checkpoint has none.</summary>
     public VaeModel? Vae { get; }
 
     /// <inheritdoc />
-    public long WeightBytes => (UNet?.WeightBytes ?? 0) + (Vae?.WeightBytes ?? 0) + (Clip is IModelMemory m ? m.WeightBytes : 0);
+    public long WeightBytes => (UNet?.WeightBytes ?? 0) + (Vae?.WeightBytes ?? 0) + (Clip?.Encoder.parameters().Sum(p => p.NumberOfElements * p.ElementSize) ?? 0);
 }
 
 /// <summary>
@@ -65,8 +66,18 @@ public static class CheckpointLoading
             VaeModel? vae = file.KeysWithPrefix(ModelDetection.CheckpointVaePrefix).Any()
                 ? LoadVae(file, ModelDetection.CheckpointVaePrefix, options)
                 : null;
-            object? clip = null;
-            return new LoadedCheckpoint(detected, unet, clip, vae);
+            try
+            {
+                ClipModel? clip = file.KeysWithPrefix(ClipModel.Sd1CheckpointPrefix).Any()
+                    ? ClipModel.FromCheckpoint(file, ClipModel.Sd1CheckpointPrefix)
+                    : null;
+                return new LoadedCheckpoint(detected, unet, clip, vae);
+            }
+            catch
+            {
+                vae?.Dispose();
+                throw;
+            }
         }
         catch
         {

@@ -34,9 +34,6 @@ public static class ModelDetection
     /// <summary>Prefix of VAE keys in a full checkpoint.</summary>
     public const string CheckpointVaePrefix = "first_stage_model.";
 
-    /// <summary>Prefix of the SD1.x CLIP-L text encoder keys in a full checkpoint.</summary>
-    public const string CheckpointSd1ClipPrefix = "cond_stage_model.";
-
     /// <summary>
     /// Detects the UNet under <paramref name="prefix"/> from the key → shape map, or returns null when the
     /// keys are not an LDM UNet this server knows.

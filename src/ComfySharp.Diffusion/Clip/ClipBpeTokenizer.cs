@@ -138,7 +138,7 @@ public sealed class ClipBpeTokenizer
                 cleaned.Append(rune.ToString());
             }
         }
-        string normalized = cleaned.ToString().Normalize(NormalizationForm.FormC);
+        string normalized = UnicodeNfc.Normalize(cleaned.ToString());
         var words = new List<string>();
         foreach (string word in SplitPythonWhitespace(normalized))
         {

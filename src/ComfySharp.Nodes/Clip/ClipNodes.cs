@@ -9,5 +9,8 @@ public static class ClipNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<CLIPTextEncode>();
+        registry.Add<CLIPSetLastLayer>();
+        registry.Add<CLIPLoader>();
     }
 }

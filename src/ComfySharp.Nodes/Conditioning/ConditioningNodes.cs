@@ -9,5 +9,13 @@ public static class ConditioningNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<ConditioningCombine>();
+        registry.Add<ConditioningAverage>();
+        registry.Add<ConditioningConcat>();
+        registry.Add<ConditioningSetArea>();
+        registry.Add<ConditioningSetAreaPercentage>();
+        registry.Add<ConditioningSetMask>();
+        registry.Add<ConditioningZeroOut>();
+        registry.Add<ConditioningSetTimestepRange>();
     }
 }

@@ -38,6 +38,6 @@ public sealed class CheckpointLoader : ComfyNode
         folders.ResolveOrThrow("configs", inputs.Get(ConfigName));
         string path = LoaderServices.Resolve(context.Services, "checkpoints", inputs.Get(CkptName));
         LoadedCheckpoint checkpoint = LoaderServices.LoadCheckpoint(context.Services, path);
-        return ValueTask.FromResult(NodeOutput.Of(checkpoint.Model, checkpoint.Clip, checkpoint.Vae));
+        return ValueTask.FromResult(NodeOutput.Of(checkpoint.Model, LoaderServices.ClipFor(context.Services, checkpoint), checkpoint.Vae));
     }
 }

@@ -37,6 +37,6 @@ public sealed class CheckpointLoaderSimple : ComfyNode
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "checkpoints", inputs.Get(CkptName));
         LoadedCheckpoint checkpoint = LoaderServices.LoadCheckpoint(context.Services, path);
-        return ValueTask.FromResult(NodeOutput.Of(checkpoint.Model, checkpoint.Clip, checkpoint.Vae));
+        return ValueTask.FromResult(NodeOutput.Of(checkpoint.Model, LoaderServices.ClipFor(context.Services, checkpoint), checkpoint.Vae));
     }
 }

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions.Files;
 using ComfySharp.Diffusion.Checkpoints;
+using ComfySharp.Diffusion.Clip;
 using ComfySharp.Diffusion.UNet;
 using ComfySharp.Diffusion.Vae;
 using ComfySharp.Torch.Models;
@@ -75,6 +76,12 @@ internal static class LoaderServices
             ? CheckpointLoading.LoadDiffusionModel(path, new ComputeOptions())
             : manager.GetOrLoad(path, UNetVariant, p => CheckpointLoading.LoadDiffusionModel(p, manager.Options));
     }
+
+    /// <summary>The checkpoint's shared text encoder, resolving <c>embedding:</c> names from the embeddings folder.</summary>
+    public static ClipModel? ClipFor(IServiceProvider services, LoadedCheckpoint checkpoint) =>
+        checkpoint.Clip is { } clip && services.GetService(typeof(ModelFolders)) is ModelFolders folders
+            ? clip.WithEmbeddings(new FolderTextualInversionSource(folders))
+            : checkpoint.Clip;
 
     private static ModelManager? Manager(IServiceProvider services) => services.GetService(typeof(ModelManager)) as ModelManager;
 }

@@ -9,5 +9,7 @@ public static class LoraNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<LoraLoader>();
+        registry.Add<LoraLoaderModelOnly>();
     }
 }

@@ -9,5 +9,8 @@ public static class SamplingNodes
     public static void Register(NodeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        registry.Add<KSampler>();
+        registry.Add<KSamplerAdvanced>();
+        registry.Add<VAEEncodeForInpaint>();
     }
 }

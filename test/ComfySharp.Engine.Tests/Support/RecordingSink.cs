@@ -15,9 +15,13 @@ public sealed class RecordingSink : IExecutionMessageSink
 
     public int Previews { get; private set; }
 
+    /// <summary>Called after each JSON message is recorded (tests use it to interrupt at a chosen point).</summary>
+    public Action<string>? OnSend { get; init; }
+
     public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
     {
         lock (_lock) { _messages.Add((type, (JsonObject)data.DeepClone(), target)); }
+        OnSend?.Invoke(type);
     }
 
     public void SendPreview(ComfySharp.Abstractions.PreviewImage image, PreviewOrigin origin, string? clientId)
