@@ -10,7 +10,6 @@ internal static class Servers
     public static Task<ComfyTestServer> StartAsync(string? baseDirectory = null) =>
         ComfyTestServer.StartAsync(s =>
         {
-            s.ObjectInfo = ComfySharp.Engine.Schema.ObjectInfo.Build;
             s.BaseDirectory = baseDirectory;
         });
 
