@@ -12,9 +12,5 @@ internal static class ClientCommands
     public static bool IsSubcommand(string firstArgument) => Names.Contains(firstArgument);
 
     /// <summary>Runs a subcommand.</summary>
-    public static Task<int> RunAsync(IReadOnlyList<string> args)
-    {
-        Console.Error.WriteLine($"comfysharp: the '{args[0]}' client command is not part of this build yet.");
-        return Task.FromResult(2);
-    }
+    public static Task<int> RunAsync(IReadOnlyList<string> args) => ComfySharp.Cli.CliApp.RunAsync([.. args]);
 }

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace ComfySharp.Client;
+
+/// <summary>
+/// Converts the workflow the ComfyUI frontend saves (<c>nodes</c>/<c>links</c>, <c>widgets_values</c>) into the API
+/// format, using <c>/object_info</c> for widget order the way the frontend does when it queues.
+/// </summary>
+public static class UiWorkflowConverter
+{
+    private static readonly HashSet<string> WidgetTypes = ["INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"];
+    private static readonly HashSet<string> ControlValues = ["fixed", "increment", "decrement", "randomize"];
+    // Frontend-only nodes: never sent to the server.
+    private static readonly HashSet<string> UiOnlyNodes = ["Note", "MarkdownNote", "Reroute", "PrimitiveNode"];
+
+    /// <summary>True when <paramref name="workflow"/> looks like the frontend's format rather than the API format.</summary>
+    public static bool IsUiFormat(JsonObject workflow) =>
+        workflow is not null && workflow["nodes"] is JsonArray && workflow["links"] is JsonArray;
+
+    /// <summary>Converts a UI workflow. Throws <see cref="FormatException"/> for unknown node types or malformed input.</summary>
+    public static JsonObject Convert(JsonObject workflow, JsonObject objectInfo)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(objectInfo);
+        var nodes = new Dictionary<long, JsonObject>();
+        foreach (JsonObject node in (workflow["nodes"] as JsonArray ?? throw new FormatException("The workflow has no 'nodes' array.")).OfType<JsonObject>())
+        {
+            nodes[Long(node["id"])] = node;
+        }
+        var links = new Dictionary<long, (long Origin, int Slot)>();
+        foreach (JsonNode? link in workflow["links"] as JsonArray ?? [])
+        {
+            if (link is JsonArray a && a.Count >= 5)
+            {
+                links[Long(a[0])] = (Long(a[1]), (int)Long(a[2]));
+            }
+            else if (link is JsonObject o)
+            {
+                links[Long(o["id"])] = (Long(o["origin_id"]), (int)Long(o["origin_slot"]));
+            }
+        }
+
+        var prompt = new JsonObject();
+        foreach ((long id, JsonObject node) in nodes.OrderBy(p => p.Key))
+        {
+            string type = node["type"]?.GetValue<string>() ?? throw new FormatException($"Node {id} has no type.");
+            int mode = (int)(node["mode"] is null ? 0 : Long(node["mode"]));
+            if (UiOnlyNodes.Contains(type) || mode is 2 or 4)
+            {
+                continue;
+            }
+            if (objectInfo[type] is not JsonObject info)
+            {
+                throw new FormatException($"Node {id} has unknown type '{type}' (not in the server's /object_info).");
+            }
+            var inputs = new JsonObject();
+            AssignWidgets(node, info, inputs);
+            foreach (JsonObject input in (node["inputs"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if (input["link"] is not JsonValue linkValue || !linkValue.TryGetValue(out long linkId))
+                {
+                    continue;
+                }
+                string name = input["name"]?.GetValue<string>() ?? "";
+                if (Resolve(linkId, links, nodes, input["type"]?.GetValue<string>()) is { } source)
+                {
+                    inputs[name] = new JsonArray(source.Origin.ToString(CultureInfo.InvariantCulture), source.Slot);
+                }
+            }
+            var entry = new JsonObject { ["inputs"] = inputs, ["class_type"] = type };
+            if (node["title"] is JsonValue title)
+            {
+                entry["_meta"] = new JsonObject { ["title"] = title.DeepClone() };
+            }
+            prompt[id.ToString(CultureInfo.InvariantCulture)] = entry;
+        }
+        return prompt;
+    }
+
+    private static void AssignWidgets(JsonObject node, JsonObject info, JsonObject inputs)
+    {
+        var widgetNames = new List<(string Name, JsonObject? Options, string Type)>();
+        foreach (string section in new[] { "required", "optional" })
+        {
+            JsonObject? specs = info["input"]?[section] as JsonObject;
+            IEnumerable<string> order = info["input_order"]?[section] is JsonArray ordered
+                ? ordered.Select(n => n?.GetValue<string>() ?? "")
+                : specs?.Select(p => p.Key) ?? [];
+            foreach (string name in order)
+            {
+                if (specs?[name] is not JsonArray spec || spec.Count == 0)
+                {
+                    continue;
+                }
+                JsonObject? options = spec.Count > 1 ? spec[1] as JsonObject : null;
+                string type = spec[0] is JsonArray ? "COMBO" : spec[0]?.GetValue<string>() ?? "";
+                bool forceInput = options?["forceInput"] is JsonValue f && f.TryGetValue(out bool fi) && fi;
+                if (WidgetTypes.Contains(type) && !forceInput)
+                {
+                    widgetNames.Add((name, options, type));
+                }
+            }
+        }
+
+        if (node["widgets_values"] is JsonObject named)
+        {
+            foreach ((string name, JsonObject? _, string _) in widgetNames)
+            {
+                if (named.TryGetPropertyValue(name, out JsonNode? value))
+                {
+                    inputs[name] = value?.DeepClone();
+                }
+            }
+            return;
+        }
+        JsonArray values = node["widgets_values"] as JsonArray ?? [];
+        int index = 0;
+        foreach ((string name, JsonObject? options, string type) in widgetNames)
+        {
+            if (index >= values.Count)
+            {
+                break;
+            }
+            inputs[name] = values[index++]?.DeepClone();
+            bool hasControl = options?["control_after_generate"] is JsonValue c && c.TryGetValue(out bool cag) ? cag
+                : type == "INT" && name is "seed" or "noise_seed";
+            // The frontend stores its "control after generate" choice right after the widget; it is UI-only.
+            if (hasControl && index < values.Count && values[index] is JsonValue next && next.TryGetValue(out string? control) && ControlValues.Contains(control))
+            {
+                index++;
+            }
+        }
+    }
+
+    private static (long Origin, int Slot)? Resolve(long linkId, Dictionary<long, (long Origin, int Slot)> links, Dictionary<long, JsonObject> nodes, string? inputType)
+    {
+        for (int hops = 0; hops < 1000 && links.TryGetValue(linkId, out (long Origin, int Slot) link); hops++)
+        {
+            if (!nodes.TryGetValue(link.Origin, out JsonObject? origin))
+            {
+                return null;
+            }
+            string type = origin["type"]?.GetValue<string>() ?? "";
+            int mode = (int)(origin["mode"] is null ? 0 : Long(origin["mode"]));
+            if (type == "PrimitiveNode")
+            {
+                // Its value is already in the target's widgets_values.
+                return null;
+            }
+            if (type == "Reroute" || mode == 4)
+            {
+                // Pass through: a reroute's only input, or the bypassed node's first input of the same type.
+                JsonObject? through = (origin["inputs"] as JsonArray ?? []).OfType<JsonObject>()
+                    .FirstOrDefault(i => type == "Reroute" || inputType is null || i["type"]?.GetValue<string>() == inputType);
+                if (through?["link"] is JsonValue next && next.TryGetValue(out long nextId))
+                {
+                    linkId = nextId;
+                    continue;
+                }
+                return null;
+            }
+            return mode == 2 ? null : link;
+        }
+        return null;
+    }
+
+    private static long Long(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue(out long l) => l,
+        JsonValue v when v.TryGetValue(out double d) => (long)d,
+        JsonValue v when v.TryGetValue(out string? s) && long.TryParse(s, CultureInfo.InvariantCulture, out long p) => p,
+        _ => throw new FormatException($"Expected a number, got {node?.ToJsonString() ?? "null"}."),
+    };
+}
