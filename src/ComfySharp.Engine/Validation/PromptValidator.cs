@@ -53,6 +53,7 @@ public sealed class PromptValidator
         }
 
         var run = new Run(this, prompt, cancellationToken);
+        await PrevalidateAsync(run, prompt, outputs).ConfigureAwait(false);
         var goodOutputs = new List<string>();
         var detailLines = new List<string>();
         var nodeErrors = new JsonObject();
@@ -107,6 +108,61 @@ public sealed class PromptValidator
             return new PromptValidation(false, error, [], nodeErrors);
         }
         return new PromptValidation(true, null, goodOutputs, nodeErrors);
+    }
+
+    /// <summary>
+    /// Validates upstream nodes first, deepest first, so the reference's recursive walk never nests deeper
+    /// than one level (a 10,000-node chain would otherwise exhaust the stack). Results are memoised exactly
+    /// as the recursion would; a node whose validation throws is left for its consumer to report, as the
+    /// recursion does. Skipped when the graph has a cycle, which the recursive walk reports itself.
+    /// </summary>
+    private static async ValueTask PrevalidateAsync(Run run, JsonObject prompt, List<string> outputs)
+    {
+        var outputSet = outputs.ToHashSet(StringComparer.Ordinal);
+        var order = new List<string>();
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the stack, true: done
+        var stack = new Stack<(string Id, bool Expanded)>();
+        foreach (string output in outputs) { stack.Push((output, false)); }
+        while (stack.Count > 0)
+        {
+            var (id, expanded) = stack.Pop();
+            if (expanded)
+            {
+                state[id] = true;
+                order.Add(id);
+                continue;
+            }
+            if (state.TryGetValue(id, out bool done))
+            {
+                if (!done && stack.Any(e => e.Id == id && e.Expanded)) { return; }
+                continue;
+            }
+            state[id] = false;
+            stack.Push((id, true));
+            if (prompt[id]?["inputs"] is not JsonObject inputs) { continue; }
+            foreach (var (_, value) in inputs)
+            {
+                if (!JsonValues.TryGetLink(value, out string source, out _) || prompt[source] is not JsonObject) { continue; }
+                if (state.TryGetValue(source, out bool sourceDone))
+                {
+                    if (!sourceDone) { return; }
+                    continue;
+                }
+                stack.Push((source, false));
+            }
+        }
+        foreach (string id in order)
+        {
+            if (outputSet.Contains(id)) { continue; }
+            try
+            {
+                await run.ValidateNodeAsync(id).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Reported by the consumer that links to it, exactly as in the recursive walk.
+            }
+        }
     }
 
     private static PromptValidation Fail(JsonObject error) => new(false, error, [], []);

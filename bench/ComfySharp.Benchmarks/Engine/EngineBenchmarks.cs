@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using BenchmarkDotNet.Attributes;
+using ComfySharp.Abstractions;
+using ComfySharp.Engine;
+using ComfySharp.Engine.Execution;
+using ComfySharp.Engine.Validation;
+
+namespace ComfySharp.Benchmarks.Engine;
+
+/// <summary>
+/// Validate + execute large graphs of trivial nodes: a 10,000-node chain and a 1,000-input fan-in,
+/// cold (cache off: every node runs) and fully cached (nothing runs).
+/// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*EngineBenchmarks*' --job short
+/// </summary>
+[MemoryDiagnoser]
+public class EngineBenchmarks
+{
+    private sealed class NoServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
+    }
+
+    private sealed class NullSink : IExecutionMessageSink
+    {
+        public void Send(string type, JsonObject data, MessageTarget target, string? clientId) { }
+        public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId) { }
+        public void SendText(string nodeId, string text) { }
+    }
+
+    private readonly NodeRegistry _registry = new NodeRegistry().Add<BenchConst>().Add<BenchAddOne>().Add<BenchSum>().Add<BenchOutput>();
+    private readonly IServiceProvider _services = new NoServices();
+    private readonly NullSink _sink = new();
+    private JsonObject _chain = [];
+    private JsonObject _fanIn = [];
+    private PromptExecutor _cold = null!;
+    private PromptExecutor _cached = null!;
+    private PromptValidator _validator = null!;
+
+    [Params("chain10000", "fanin1000")]
+    public string Graph { get; set; } = "chain10000";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _chain = Chain(10_000);
+        _fanIn = FanIn(1_000);
+        _validator = new PromptValidator(_registry, _services);
+        _cold = new PromptExecutor(_registry, _services, new CacheOptions(CacheMode.None));
+        _cached = new PromptExecutor(_registry, _services, new CacheOptions());
+        RunAsync(_cached).GetAwaiter().GetResult();
+    }
+
+    private JsonObject Current => Graph == "chain10000" ? _chain : _fanIn;
+
+    private async Task<ExecutionRecord> RunAsync(PromptExecutor executor)
+    {
+        var validation = await _validator.ValidateAsync(Current, null, CancellationToken.None).ConfigureAwait(false);
+        var prompt = new QueuedPrompt(0, false, "bench", Current, new JsonObject { ["client_id"] = "bench" }, validation.OutputsToExecute);
+        return await executor.ExecuteAsync(prompt, _sink, "none", CancellationToken.None).ConfigureAwait(false);
+    }
+
+    [Benchmark]
+    public Task<ExecutionRecord> Cold() => RunAsync(_cold);
+
+    [Benchmark]
+    public Task<ExecutionRecord> FullyCached() => RunAsync(_cached);
+
+    private static string Id(int i) => i.ToString(CultureInfo.InvariantCulture);
+
+    internal static JsonObject Chain(int length)
+    {
+        var graph = new JsonObject { ["0"] = Node("BenchConst", new JsonObject { ["value"] = 0 }) };
+        for (int i = 1; i < length; i++)
+        {
+            graph[Id(i)] = Node("BenchAddOne", new JsonObject { ["value"] = new JsonArray(Id(i - 1), 0) });
+        }
+        graph["out"] = Node("BenchOutput", new JsonObject { ["value"] = new JsonArray(Id(length - 1), 0) });
+        return graph;
+    }
+
+    internal static JsonObject FanIn(int width)
+    {
+        var graph = new JsonObject();
+        var sumInputs = new JsonObject();
+        for (int i = 0; i < width; i++)
+        {
+            graph[Id(i)] = Node("BenchConst", new JsonObject { ["value"] = i });
+            sumInputs["input" + Id(i)] = new JsonArray(Id(i), 0);
+        }
+        graph["sum"] = Node("BenchSum", sumInputs);
+        graph["out"] = Node("BenchOutput", new JsonObject { ["value"] = new JsonArray("sum", 0) });
+        return graph;
+    }
+
+    private static JsonObject Node(string classType, JsonObject inputs) => new() { ["class_type"] = classType, ["inputs"] = inputs };
+}
+
+/// <summary>Returns its INT widget.</summary>
+public sealed class BenchConst : ComfyNode
+{
+    private static readonly IntInput Value = new("value") { Default = 0 };
+    private static readonly NodeSchema Definition = new() { ClassType = "BenchConst", Required = [Value], Outputs = [new OutputSpec(IOTypes.INT)] };
+
+    public override NodeSchema Schema => Definition;
+
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) => ValueTask.FromResult(NodeOutput.Of(inputs.Get(Value)));
+}
+
+/// <summary>Adds one.</summary>
+public sealed class BenchAddOne : ComfyNode
+{
+    private static readonly AnyInput Value = new("value", IOTypes.INT);
+    private static readonly NodeSchema Definition = new() { ClassType = "BenchAddOne", Required = [Value], Outputs = [new OutputSpec(IOTypes.INT)] };
+
+    public override NodeSchema Schema => Definition;
+
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) => ValueTask.FromResult(NodeOutput.Of((long)inputs.Get(Value)! + 1));
+}
+
+/// <summary>Sums every (undeclared, variadic) linked input.</summary>
+public sealed class BenchSum : ComfyNode
+{
+    private static readonly NodeSchema Definition = new() { ClassType = "BenchSum", Outputs = [new OutputSpec(IOTypes.INT)] };
+
+    public override NodeSchema Schema => Definition;
+
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) =>
+        ValueTask.FromResult(NodeOutput.Of(inputs.Raw.Values.Sum(v => (long)v!)));
+}
+
+/// <summary>An output node with UI.</summary>
+public sealed class BenchOutput : ComfyNode
+{
+    private static readonly AnyInput Value = new("value", IOTypes.INT);
+    private static readonly NodeSchema Definition = new() { ClassType = "BenchOutput", OutputNode = true, Required = [Value] };
+
+    public override NodeSchema Schema => Definition;
+
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) =>
+        ValueTask.FromResult(NodeOutput.UiOnly(new JsonObject { ["text"] = new JsonArray(inputs.Get(Value)?.ToString()) }));
+}
