@@ -14,7 +14,7 @@ public sealed class ArchitectureTests
         ["ComfySharp.Storage"] = ["ComfySharp.Engine"],
         ["ComfySharp.Torch"] = ["ComfySharp.Abstractions"],
         ["ComfySharp.Diffusion"] = ["ComfySharp.Torch"],
-        ["ComfySharp.Nodes"] = ["ComfySharp.Abstractions", "ComfySharp.Torch", "ComfySharp.Diffusion"],
+        ["ComfySharp.Nodes"] = ["ComfySharp.Abstractions", "ComfySharp.Protocol", "ComfySharp.Torch", "ComfySharp.Diffusion"],
         ["ComfySharp.Server"] = ["ComfySharp.Engine", "ComfySharp.Storage", "ComfySharp.Protocol"],
         ["ComfySharp.Client"] = ["ComfySharp.Protocol"],
         ["ComfySharp.Cli"] = ["ComfySharp.Client"],

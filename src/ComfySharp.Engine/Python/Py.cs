@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Engine.Graph;
+using ComfySharp.Protocol;
 
 namespace ComfySharp.Engine.Python;
 
@@ -15,60 +16,14 @@ namespace ComfySharp.Engine.Python;
 public static class Py
 {
     /// <summary>Python's <c>repr(float)</c>: shortest round-trip digits, fixed notation for exponents -4..15, else scientific.</summary>
-    public static string FloatRepr(double value)
+    public static string FloatRepr(double value) => value switch
     {
-        if (double.IsNaN(value)) { return "nan"; }
-        if (double.IsPositiveInfinity(value)) { return "inf"; }
-        if (double.IsNegativeInfinity(value)) { return "-inf"; }
-        if (value == 0) { return double.IsNegative(value) ? "-0.0" : "0.0"; }
-
-        // Shortest round-trip digits come from "R"; re-derive the digit string and exponent from it.
-        string shortest = value.ToString("R", CultureInfo.InvariantCulture);
-        bool negative = shortest.StartsWith('-');
-        if (negative) { shortest = shortest[1..]; }
-        int exponentPart = 0;
-        int ePos = shortest.IndexOfAny(['E', 'e']);
-        string mantissa = shortest;
-        if (ePos >= 0)
-        {
-            exponentPart = int.Parse(shortest[(ePos + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-            mantissa = shortest[..ePos];
-        }
-        int dot = mantissa.IndexOf('.', StringComparison.Ordinal);
-        string intPart = dot >= 0 ? mantissa[..dot] : mantissa;
-        string fracPart = dot >= 0 ? mantissa[(dot + 1)..] : "";
-        string digits = (intPart + fracPart).TrimStart('0');
-        int leadingZeros = (intPart + fracPart).Length - digits.Length;
-        // decimal exponent of the first significant digit
-        int exp10 = intPart.Length - 1 - leadingZeros + exponentPart;
-        digits = digits.TrimEnd('0');
-        if (digits.Length == 0) { digits = "0"; }
-
-        var sb = new StringBuilder();
-        if (negative) { sb.Append('-'); }
-        if (exp10 is >= -4 and < 16)
-        {
-            if (exp10 < 0)
-            {
-                sb.Append("0.").Append('0', -exp10 - 1).Append(digits);
-            }
-            else if (digits.Length <= exp10 + 1)
-            {
-                sb.Append(digits).Append('0', exp10 + 1 - digits.Length).Append(".0");
-            }
-            else
-            {
-                sb.Append(digits, 0, exp10 + 1).Append('.').Append(digits, exp10 + 1, digits.Length - exp10 - 1);
-            }
-        }
-        else
-        {
-            sb.Append(digits[0]);
-            if (digits.Length > 1) { sb.Append('.').Append(digits, 1, digits.Length - 1); }
-            sb.Append('e').Append(exp10 < 0 ? '-' : '+').Append(Math.Abs(exp10).ToString("00", CultureInfo.InvariantCulture));
-        }
-        return sb.ToString();
-    }
+        // Only the special values differ between repr() and the JSON writer (nan/inf vs NaN/Infinity).
+        double.NaN => "nan",
+        double.PositiveInfinity => "inf",
+        double.NegativeInfinity => "-inf",
+        _ => PythonJson.FormatFloat(value),
+    };
 
     /// <summary>A JSON number node whose text is Python's float repr (so <c>3.0</c> stays <c>3.0</c> on the wire).</summary>
     public static JsonNode FloatNode(double value) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
+using ComfySharp.Protocol;
 using ComfySharp.Torch.Images;
 using static TorchSharp.torch;
 

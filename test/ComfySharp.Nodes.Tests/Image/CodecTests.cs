@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
+using ComfySharp.Protocol;
 using ComfySharp.Torch.Images;
 using SkiaSharp;
 using Xunit;
