@@ -1,39 +1,14 @@
-using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
-using ComfySharp.Abstractions.Files;
 using ComfySharp.Diffusion;
 using ComfySharp.Diffusion.Clip;
 using ComfySharp.Nodes.Clip;
+using ComfySharp.Nodes.Tests.Loaders;
 using ComfySharp.TestKit;
 using ComfySharp.Torch.SafeTensors;
 using Xunit;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Tests.Clip;
-
-/// <summary>A node context over a service provider, for running single nodes.</summary>
-internal sealed class ClipTestContext(IServiceProvider services) : NodeContext
-{
-    public override string PromptId => "test";
-    public override string NodeId => "1";
-    public override string DisplayNodeId => "1";
-    public override int CallIndex => 0;
-    public override JsonObject Prompt { get; } = [];
-    public override JsonObject? ExtraPngInfo => null;
-    public override JsonObject ExtraData { get; } = [];
-    public override IDynamicPrompt DynamicPrompt => throw new NotSupportedException();
-    public override IServiceProvider Services => services;
-    public override CancellationToken CancellationToken => CancellationToken.None;
-    public override string PreviewMethod => "none";
-    public override void ReportProgress(double value, double max, PreviewImage? preview = null) { }
-    public override void SendText(string text) { }
-    public override string NextExpansionPrefix() => "x";
-}
-
-internal sealed class SingleServiceProvider(ModelFolders folders) : IServiceProvider
-{
-    public object? GetService(Type serviceType) => serviceType == typeof(ModelFolders) ? folders : null;
-}
 
 /// <summary>A models folder with the random checkpoint's CLIP-L saved as a standalone text encoder (text_model.* keys).</summary>
 public sealed class ClipFolderFixture : IDisposable
@@ -43,7 +18,6 @@ public sealed class ClipFolderFixture : IDisposable
     public ClipFolderFixture()
     {
         Root = TestPaths.NewTempDirectory("clip-nodes");
-        Folders = new ModelFolders(new ComfyDirectories(Root));
         string dir = Path.Combine(Root, "models", "text_encoders");
         Directory.CreateDirectory(dir);
         using var scope = NewDisposeScope();
@@ -53,8 +27,6 @@ public sealed class ClipFolderFixture : IDisposable
 
     public string Root { get; }
 
-    public ModelFolders Folders { get; }
-
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }
 
@@ -63,7 +35,7 @@ public sealed class ClipNodeTests(ClipFolderFixture fixture) : IClassFixture<Cli
     private static readonly string Golden = Path.Combine(TestPaths.Shared, "golden", "sd15", "02_clip_encode");
     private const string Positive = "beautiful scenery nature glass bottle landscape, , purple galaxy bottle,";
 
-    private ClipTestContext Context => new(new SingleServiceProvider(fixture.Folders));
+    private ModelNodeTestContext Context => new(fixture.Root);
 
     private async Task<ClipModel> LoadClipAsync()
     {
@@ -98,7 +70,7 @@ public sealed class ClipNodeTests(ClipFolderFixture fixture) : IClassFixture<Cli
     [Fact]
     public void Clip_loader_lists_the_text_encoders_folder()
     {
-        IReadOnlyList<string> options = CLIPLoader.ClipName.GetOptions(new SingleServiceProvider(fixture.Folders));
+        IReadOnlyList<string> options = CLIPLoader.ClipName.GetOptions(Context);
         Assert.Equal([ClipFolderFixture.FileName], options);
     }
 
