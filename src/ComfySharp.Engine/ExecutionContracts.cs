@@ -36,6 +36,13 @@ public interface IExecutionMessageSink
 
     /// <summary>A text for a node (binary event 3), to every socket.</summary>
     void SendText(string nodeId, string text);
+
+    /// <summary>
+    /// Whether a message for this target would reach anyone now. Producers use it to skip building
+    /// messages nobody receives (a <c>progress_state</c> snapshot grows with the graph, so building one per
+    /// node for no listener would make a prompt quadratic). The default answers true, which is always safe.
+    /// </summary>
+    bool HasRecipients(MessageTarget target, string? clientId) => true;
 }
 
 /// <summary>Cache policy (EXECUTION.md §6.4).</summary>

@@ -429,23 +429,56 @@ public sealed class ExecutionTests
     }
 
     [Fact]
-    public async Task Deep_chain_of_one_thousand_nodes_validates_and_runs()
+    public async Task Deep_chain_of_ten_thousand_nodes_validates_and_runs_without_building_unheard_snapshots()
     {
         var harness = new Harness();
+        const int length = 10_000;
+        string Id(int i) => i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var graph = new JsonObject { ["0"] = new JsonObject { ["class_type"] = "StubInt", ["inputs"] = new JsonObject { ["value"] = 0 } } };
-        // The recording sink keeps every progress_state snapshot, and each snapshot lists every node
-        // started so far (WEBSOCKET.md §4.2), so what the test retains grows with the square of the
-        // chain; 1,000 nodes still go far beyond any recursion limit. The 10,000-node chain is a benchmark.
-        for (int i = 1; i < 1_000; i++)
+        for (int i = 1; i < length; i++)
         {
-            graph[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            graph[Id(i)] = new JsonObject
             {
                 ["class_type"] = "TestAddOne",
-                ["inputs"] = new JsonObject { ["value"] = new JsonArray((i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), 0) },
+                ["inputs"] = new JsonObject { ["value"] = new JsonArray(Id(i - 1), 0) },
             };
         }
-        graph["out"] = new JsonObject { ["class_type"] = "TestCapture", ["inputs"] = new JsonObject { ["value"] = new JsonArray("999", 0) } };
-        var (_, record, _) = await harness.RunAsync(graph.ToJsonString());
-        Assert.Equal("""{"text":["999"]}""", record!.Outputs["out"]!.ToJsonString());
+        graph["out"] = new JsonObject { ["class_type"] = "TestCapture", ["inputs"] = new JsonObject { ["value"] = new JsonArray(Id(length - 1), 0) } };
+        // Nobody listens: each progress_state would list every node started so far (quadratic in the
+        // chain), so the executor must not build them at all, while history still gets its messages.
+        var sink = new RecordingSink { Listening = false };
+        var (_, record, _) = await harness.RunAsync(graph.ToJsonString(), sink: sink);
+        Assert.Equal($$$"""{"text":["{{{length - 1}}}"]}""", record!.Outputs["out"]!.ToJsonString());
+        Assert.Empty(sink.OfType("progress_state"));
+        Assert.Equal(length + 1, sink.Executing().Count(id => id is not null));
+        Assert.Equal(["execution_start", "execution_cached", "execution_success"],
+            record.Status["messages"]!.AsArray().Select(m => (string)m![0]!).ToArray());
+    }
+
+    [Fact]
+    public async Task Wide_fan_in_runs_every_input_first_in_queue_order()
+    {
+        // 2,000 ready nodes at once: the friendly pick must not rescan them all for every step.
+        var harness = new Harness();
+        const int width = 2_000;
+        string Id(int i) => "c" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var graph = new JsonObject();
+        var sum = new JsonObject();
+        for (int i = 0; i < width; i++)
+        {
+            graph[Id(i)] = new JsonObject { ["class_type"] = "StubInt", ["inputs"] = new JsonObject { ["value"] = i } };
+        }
+        graph["last"] = new JsonObject { ["class_type"] = "TestAddOne", ["inputs"] = new JsonObject { ["value"] = new JsonArray(Id(width - 1), 0) } };
+        graph["out"] = new JsonObject { ["class_type"] = "TestCapture", ["inputs"] = new JsonObject { ["value"] = new JsonArray("last", 0) } };
+        for (int i = 0; i < width - 1; i++)
+        {
+            graph["o" + Id(i)] = new JsonObject { ["class_type"] = "TestCapture", ["inputs"] = new JsonObject { ["value"] = new JsonArray(Id(i), 0) } };
+        }
+        var (_, record, sink) = await harness.RunAsync(graph.ToJsonString(), sink: new RecordingSink { Listening = false });
+        Assert.Equal("""{"text":["2000"]}""", record!.Outputs["out"]!.ToJsonString());
+        var executing = sink.Executing();
+        Assert.Equal(2 * width + 1, executing.Count);
+        // Output nodes go as soon as their input is ready, so every StubInt is followed by its output.
+        Assert.Equal(["c0", "oc0", "c1", "oc1"], executing.Take(4).ToArray());
     }
 }

@@ -26,6 +26,7 @@ public class EngineBenchmarks
         public void Send(string type, JsonObject data, MessageTarget target, string? clientId) { }
         public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId) { }
         public void SendText(string nodeId, string text) { }
+        public bool HasRecipients(MessageTarget target, string? clientId) => false;
     }
 
     private readonly NodeRegistry _registry = new NodeRegistry().Add<BenchConst>().Add<BenchAddOne>().Add<BenchSum>().Add<BenchOutput>();

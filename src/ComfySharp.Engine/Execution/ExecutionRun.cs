@@ -39,9 +39,12 @@ internal sealed class ExecutionRun
 
     // Scheduling state (EXECUTION.md §5).
     private readonly Dictionary<string, long> _pending = new(StringComparer.Ordinal);
-    private readonly SortedSet<(long Seq, string Id)> _ready = [];
+    // Ready nodes ordered by (friendliness rank, sequence): the pick of §5 is always the minimum.
+    private readonly SortedSet<(int Rank, long Seq, string Id)> _ready = [];
     private readonly Dictionary<string, int> _blockCount = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _blocking = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _blockedBy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _rank = new(StringComparer.Ordinal);
     private long _sequence;
     private int _externalBlocks;
     private readonly Channel<string> _asyncDone = Channel.CreateUnbounded<string>();
@@ -62,7 +65,9 @@ internal sealed class ExecutionRun
         PreviewMethod = previewMethod;
         _clientId = prompt.ClientId;
         Graph = new DynamicPrompt(prompt.Prompt);
-        _progress = new ProgressReporter(prompt.PromptId, Graph, data => Emit("progress_state", data, MessageTarget.ClientOrAll));
+        _progress = new ProgressReporter(prompt.PromptId, Graph,
+            () => _sink.HasRecipients(MessageTarget.ClientOrAll, _clientId),
+            data => Emit("progress_state", data, MessageTarget.ClientOrAll));
     }
 
     public QueuedPrompt Prompt { get; }
@@ -373,10 +378,35 @@ internal sealed class ExecutionRun
         _blockCount[id] = count;
         if (_pending.TryGetValue(id, out long seq))
         {
-            if (count == 0) { _ready.Add((seq, id)); }
-            else { _ready.Remove((seq, id)); }
+            if (count == 0) { _ready.Add((RankOf(id), seq, id)); }
+            else { _ready.Remove((RankOf(id), seq, id)); }
         }
     }
+
+    private int RankOf(string id) => _rank.GetValueOrDefault(id, NotFriendly);
+
+    /// <summary>
+    /// The "friendly pick" of §5 as a rank kept up to date as links appear, so picking is O(log n) instead of a
+    /// scan of every ready node: 0 = an output or async node, 1 = blocks one, 2 = blocks a node that blocks one,
+    /// 3 = anything else. A pending node's rank only falls (links are removed only when their source finishes),
+    /// so each node is lowered at most three times and propagation costs O(links) per prompt.
+    /// </summary>
+    private void LowerRank(string id, int candidate)
+    {
+        int current = RankOf(id);
+        if (candidate >= current) { return; }
+        if (_pending.TryGetValue(id, out long seq) && _blockCount.GetValueOrDefault(id) == 0 && _ready.Remove((current, seq, id)))
+        {
+            _ready.Add((candidate, seq, id));
+        }
+        _rank[id] = candidate;
+        if (candidate + 1 < NotFriendly && _blockedBy.TryGetValue(id, out var sources))
+        {
+            foreach (string source in sources) { LowerRank(source, candidate + 1); }
+        }
+    }
+
+    private const int NotFriendly = 3;
 
     private async ValueTask AddNodeAsync(string root, bool includeLazy = false)
     {
@@ -389,6 +419,7 @@ internal sealed class ExecutionRun
             if (_pending.ContainsKey(id)) { continue; }
             _pending[id] = _sequence++;
             _blocking[id] = new HashSet<string>(StringComparer.Ordinal);
+            _rank[id] = IsOutputOrAsync(id) ? 0 : NotFriendly;
             SetBlockCount(id, 0);
             var schema = SchemaOf(id);
             foreach (var (name, value) in Graph.GetInputs(id))
@@ -415,17 +446,27 @@ internal sealed class ExecutionRun
         await AddNodeAsync(from).ConfigureAwait(false);
         if (_blocking[from].Add(to))
         {
+            if (!_blockedBy.TryGetValue(to, out var sources))
+            {
+                sources = new HashSet<string>(StringComparer.Ordinal);
+                _blockedBy[to] = sources;
+            }
+            sources.Add(from);
             SetBlockCount(to, _blockCount[to] + 1);
+            LowerRank(from, Math.Min(NotFriendly, RankOf(to) + 1));
         }
     }
 
     private void CompleteNode(string id)
     {
-        if (_pending.Remove(id, out long seq)) { _ready.Remove((seq, id)); }
+        if (_pending.Remove(id, out long seq)) { _ready.Remove((RankOf(id), seq, id)); }
+        _rank.Remove(id);
+        _blockedBy.Remove(id);
         if (_blocking.Remove(id, out var blocked))
         {
             foreach (string to in blocked)
             {
+                if (_blockedBy.TryGetValue(to, out var sources)) { sources.Remove(id); }
                 if (_blockCount.TryGetValue(to, out int count)) { SetBlockCount(to, count - 1); }
             }
         }
@@ -466,31 +507,10 @@ internal sealed class ExecutionRun
                 ["current_inputs"] = new JsonArray(),
             }, false));
         }
-        return (PickFriendly(), null);
+        return (_ready.Min.Id, null);
     }
 
     private bool IsOutputOrAsync(string id) => SchemaOf(id) is { } s && (s.OutputNode || s.IsAsync);
-
-    private string PickFriendly()
-    {
-        foreach (var (_, id) in _ready)
-        {
-            if (IsOutputOrAsync(id)) { return id; }
-        }
-        foreach (var (_, id) in _ready)
-        {
-            if (_blocking.TryGetValue(id, out var blocked) && blocked.Any(IsOutputOrAsync)) { return id; }
-        }
-        foreach (var (_, id) in _ready)
-        {
-            if (_blocking.TryGetValue(id, out var blocked) &&
-                blocked.Any(b => _blocking.TryGetValue(b, out var next) && next.Any(IsOutputOrAsync)))
-            {
-                return id;
-            }
-        }
-        return _ready.Min.Id;
-    }
 
     private List<string> NodesInCycle()
     {

@@ -27,17 +27,25 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     /// <inheritdoc />
     public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
     {
-        byte[] text = PythonJson.SerializeToUtf8(Messages.Envelope(type, data));
-        var frame = new OutgoingFrame(text, WebSocketMessageType.Text);
+        // Serialise only for a message someone receives: most prompts run with nobody listening.
         if (target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null))
         {
-            Broadcast(frame);
+            if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
+            }
         }
         else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
         {
-            client.Enqueue(frame);
+            client.Enqueue(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
         }
     }
+
+    /// <inheritdoc />
+    public bool HasRecipients(MessageTarget target, string? clientId) =>
+        target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null)
+            ? !_clients.IsEmpty
+            : clientId is not null && _clients.ContainsKey(clientId);
 
     /// <inheritdoc />
     public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)

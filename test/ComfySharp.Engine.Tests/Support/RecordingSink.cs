@@ -33,6 +33,11 @@ public sealed class RecordingSink : IExecutionMessageSink
     {
     }
 
+    /// <summary>What <see cref="HasRecipients"/> answers: false plays a server with no socket connected.</summary>
+    public bool Listening { get; init; } = true;
+
+    public bool HasRecipients(MessageTarget target, string? clientId) => Listening;
+
     public IEnumerable<JsonObject> OfType(string type) => Messages.Where(m => m.Type == type).Select(m => m.Data);
 
     /// <summary>The ids of the <c>executing</c> messages, in order.</summary>
