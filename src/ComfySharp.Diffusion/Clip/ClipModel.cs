@@ -1,5 +1,6 @@
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Torch.SafeTensors;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Clip;
@@ -158,7 +159,7 @@ public sealed class ClipModel
                     double w = tokens.Chunks[k][j].Weight;
                     if (w != 1.0)
                     {
-                        z[j] = ((z[j] - empty[j]) * w) + empty[j];
+                        z[j] = (z[j] - empty[j]).Mul(w) + empty[j];
                     }
                 }
             }
@@ -205,7 +206,7 @@ public sealed class ClipModel
             foreach (WeightPatch patch in group)
             {
                 using Tensor delta = patch.ComputeDelta(original);
-                weight.add_(delta.to_type(ScalarType.Float32).reshape(weight.shape), alpha: patch.Strength);
+                weight.AddScaledInPlace(delta.to_type(ScalarType.Float32).reshape(weight.shape), patch.Strength);
             }
             result[group.Key] = weight.to_type(stored.dtype);
         }

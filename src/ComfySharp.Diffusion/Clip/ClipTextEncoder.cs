@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -170,7 +171,7 @@ internal sealed class ClipLayer : nn.Module
         Tensor attended = F.scaled_dot_product_attention(q, k, v, mask).transpose(1, 2).reshape(batch, tokens, width);
         x = x + _out.forward(attended);
         Tensor m = _fc1.forward(_norm2.forward(x));
-        m = _quickGelu ? m * sigmoid(m * 1.702) : F.gelu(m);
+        m = _quickGelu ? m * sigmoid(m.Mul(1.702)) : F.gelu(m);
         x = x + _fc2.forward(m);
         return x.MoveToOuterDisposeScope();
     }
@@ -202,7 +203,7 @@ public sealed class ClipTextEncoder : nn.Module
         _positionEmbedding = new CastEmbedding("embeddings.position_embedding", config.MaxPositions, config.Width, storage);
         var embeddings = new NamedContainer("embeddings", ("token_embedding", _tokenEmbedding), ("position_embedding", _positionEmbedding));
         // Checkpoints carry position_ids (0..76); it is kept as a buffer so strict loading accounts for it.
-        embeddings.register_buffer("position_ids", arange(config.MaxPositions, ScalarType.Int64).unsqueeze(0).DetachFromDisposeScope());
+        embeddings.register_buffer("position_ids", ScalarMath.Arange(config.MaxPositions, ScalarType.Int64).unsqueeze(0).DetachFromDisposeScope());
         _layers = [.. Enumerable.Range(0, config.Layers).Select(i => new ClipLayer($"encoder.layers.{i}", config, storage, _scope))];
         var layers = new NamedContainer("layers", [.. _layers.Select((l, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), (nn.Module)l))]);
         var encoder = new NamedContainer("encoder", ("layers", layers));
@@ -325,7 +326,7 @@ public sealed class ClipTextEncoder : nn.Module
             }
         }
         x = x + _positionEmbedding.Weight.narrow(0, 0, tokens).to_type(ScalarType.Float32);
-        Tensor mask = full(tokens, tokens, -float.MaxValue, ScalarType.Float32).triu(1);
+        Tensor mask = ScalarMath.Full([tokens, tokens], -float.MaxValue, ScalarType.Float32).triu(1);
 
         int? intermediateAt = layerIndex is { } li ? (li < 0 ? Config.Layers + li : li) : null;
         if (intermediateAt is { } at && (at < 0 || at >= Config.Layers))
@@ -343,7 +344,7 @@ public sealed class ClipTextEncoder : nn.Module
         }
         Tensor final = _finalNorm.forward(x);
         Tensor hidden = intermediate is null ? final : _finalNorm.forward(intermediate);
-        Tensor pooled = final[arange(batch), tensor(firstEnd)];
+        Tensor pooled = final[ScalarMath.Arange(batch), tensor(firstEnd)];
         return (hidden.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }
 }

@@ -1,5 +1,6 @@
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Previews;
@@ -24,7 +25,7 @@ public static class LatentPreview
         ArgumentNullException.ThrowIfNull(format);
         using var scope = NewDisposeScope();
         Tensor rgb = Latent2RgbFloat(x0, format);
-        Tensor bytes = ((rgb + 1.0) / 2.0).clamp(0, 1).mul(255).to_type(ScalarType.Byte).contiguous();
+        Tensor bytes = rgb.Add(1.0).Div(2.0).Clamp(0, 1).Mul(255).to_type(ScalarType.Byte).contiguous();
         int height = (int)bytes.shape[0], width = (int)bytes.shape[1];
         return new PixelBuffer(width, height, 3, bytes.data<byte>().ToArray());
     }

@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -31,7 +32,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         }
         _seed = seed;
         _points[(0, 0)] = zeros(shape).DetachFromDisposeScope();
-        _points[(0, 1)] = (Draw(0, 1) * Math.Sqrt(_t1 - _t0)).DetachFromDisposeScope();
+        _points[(0, 1)] = Draw(0, 1).Mul(Math.Sqrt(_t1 - _t0)).DetachFromDisposeScope();
     }
 
     /// <inheritdoc />
@@ -45,7 +46,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         {
             return zeros(_shape).MoveToOuterDisposeScope();
         }
-        return ((b - a) * (1.0 / scale)).MoveToOuterDisposeScope();
+        return (b - a).Mul(1.0 / scale).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -83,7 +84,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         double l = (double)index / (1L << depth);
         double r = (double)(index + 1) / (1L << depth);
         double w = (u - l) / (r - l);
-        return Point(depth, index) * (1 - w) + Point(depth, index + 1) * w;
+        return Point(depth, index).Mul(1 - w) + Point(depth, index + 1).Mul(w);
     }
 
     private Tensor Point(int depth, long index)
@@ -102,7 +103,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         Tensor right = Point(depth - 1, index / 2 + 1);
         double halfWidth = (_t1 - _t0) / (1L << depth);
         using var scope = NewDisposeScope();
-        Tensor mid = ((left + right) * 0.5 + Draw(depth, index) * Math.Sqrt(halfWidth / 2)).DetachFromDisposeScope();
+        Tensor mid = ((left + right).Mul(0.5) + Draw(depth, index).Mul(Math.Sqrt(halfWidth / 2))).DetachFromDisposeScope();
         _points[(depth, index)] = mid;
         return mid;
     }

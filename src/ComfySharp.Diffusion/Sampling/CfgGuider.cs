@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Models;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -62,7 +63,7 @@ public sealed class CfgGuider
         Tensor[] outputs = CalcCondBatch(x, sigma, skipUncond);
         Tensor cond = outputs[Positive];
         Tensor uncond = outputs[Negative];
-        Tensor result = uncond + (cond - uncond) * Cfg;
+        Tensor result = uncond + (cond - uncond).Mul(Cfg);
         LastUncond?.Dispose();
         LastUncond = skipUncond ? null : uncond.DetachFromDisposeScope();
         return result.MoveToOuterDisposeScope();
@@ -71,7 +72,7 @@ public sealed class CfgGuider
     private Tensor[] CalcCondBatch(Tensor x, Tensor sigma, bool skipUncond)
     {
         var sums = new[] { zeros_like(x), zeros_like(x) };
-        var counts = new[] { ones_like(x) * 1e-37, ones_like(x) * 1e-37 };
+        var counts = new[] { ones_like(x).Mul(1e-37), ones_like(x).Mul(1e-37) };
         float sigma0 = sigma[0].item<float>();
         var toRun = new List<(AreaInput Input, int Which)>();
         for (int which = 0; which < 2; which++)
@@ -282,12 +283,12 @@ public sealed class CfgGuider
                 {
                     mask = mask.narrow(1, area[2], area[0]).narrow(2, area[3], area[1]);
                 }
-                mask = (mask * MaskStrength).unsqueeze(1).repeat(b / mask.shape[0], c, 1, 1);
-                mult = mask * Strength;
+                mask = mask.Mul(MaskStrength).unsqueeze(1).repeat(b / mask.shape[0], c, 1, 1);
+                mult = mask.Mul(Strength);
             }
             else
             {
-                mult = ones_like(input) * Strength;
+                mult = ones_like(input).Mul(Strength);
                 if (Area is not null)
                 {
                     // Soften the inner edges of an area over up to 8 latent pixels so areas blend.
@@ -299,14 +300,14 @@ public sealed class CfgGuider
                         {
                             for (long t = 0; t < rr; t++)
                             {
-                                mult.narrow(2 + dim, t, 1).mul_(1.0 / rr * (t + 1));
+                                mult.narrow(2 + dim, t, 1).MulInPlace(1.0 / rr * (t + 1));
                             }
                         }
                         if (area[dim] + area[2 + dim] < x.shape[2 + dim])
                         {
                             for (long t = 0; t < rr; t++)
                             {
-                                mult.narrow(2 + dim, area[dim] - 1 - t, 1).mul_(1.0 / rr * (t + 1));
+                                mult.narrow(2 + dim, area[dim] - 1 - t, 1).MulInPlace(1.0 / rr * (t + 1));
                             }
                         }
                     }

@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Models;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -68,7 +69,7 @@ public static class DiffusionSampling
             Tensor latent = request.LatentImage.to_type(ScalarType.Float32);
             if (latent.count_nonzero().item<long>() > 0)
             {
-                latent = latent * scale;
+                latent = latent.Mul(scale);
             }
             Tensor noise = request.Noise.to_type(ScalarType.Float32);
             Tensor? mask = request.DenoiseMask is null ? null : PrepareMask(request.DenoiseMask, noise.shape);
@@ -89,7 +90,7 @@ public static class DiffusionSampling
                 Tensor? latentMask = null;
                 if (mask is not null)
                 {
-                    latentMask = 1.0 - mask;
+                    latentMask = mask.RSub(1.0);
                     Tensor s = ModelSamplingDiscrete.AppendDims(sigma, inpaintNoise.dim());
                     x = x * mask + (inpaintNoise * s + latent) * latentMask;
                 }
@@ -111,7 +112,7 @@ public static class DiffusionSampling
             bool maxDenoise = sampling.IsMaxDenoise(sigmas[0]);
             Tensor start = ModelSamplingDiscrete.NoiseScaling(sigmas[0], noise, latent, maxDenoise);
             Tensor samples = sampler.Run(context, start, sigmas);
-            Tensor result = samples.to_type(ScalarType.Float32) / scale;
+            Tensor result = samples.to_type(ScalarType.Float32).Div(scale);
             return result.MoveToOuterDisposeScope();
         }
     }

@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -21,7 +22,7 @@ public static class DpmSolverSamplers
             }
             float sigma = Sigma(t);
             using Tensor denoised = ctx.Denoise(x, sigma);
-            Tensor eps = (x - denoised) / sigma;
+            Tensor eps = (x - denoised).Div(sigma);
             cache[key] = eps;
             _evaluations++;
             return eps;
@@ -31,7 +32,7 @@ public static class DpmSolverSamplers
         {
             float h = tNext - t;
             Tensor eps = Eps(cache, "eps", x, t);
-            return x - eps * (Sigma(tNext) * F32.Expm1(h));
+            return x - eps.Mul(Sigma(tNext) * F32.Expm1(h));
         }
 
         public Tensor Step2(Tensor x, float t, float tNext, Dictionary<string, Tensor> cache, float r1 = 0.5f)
@@ -39,9 +40,9 @@ public static class DpmSolverSamplers
             float h = tNext - t;
             Tensor eps = Eps(cache, "eps", x, t);
             float s1 = t + r1 * h;
-            Tensor u1 = x - eps * (Sigma(s1) * F32.Expm1(r1 * h));
+            Tensor u1 = x - eps.Mul(Sigma(s1) * F32.Expm1(r1 * h));
             Tensor epsR1 = Eps(cache, "eps_r1", u1, s1);
-            return x - eps * (Sigma(tNext) * F32.Expm1(h)) - (epsR1 - eps) * (Sigma(tNext) / (2 * r1) * F32.Expm1(h));
+            return x - eps.Mul(Sigma(tNext) * F32.Expm1(h)) - (epsR1 - eps).Mul(Sigma(tNext) / (2 * r1) * F32.Expm1(h));
         }
 
         public Tensor Step3(Tensor x, float t, float tNext, Dictionary<string, Tensor> cache, float r1 = 1f / 3, float r2 = 2f / 3)
@@ -50,12 +51,12 @@ public static class DpmSolverSamplers
             Tensor eps = Eps(cache, "eps", x, t);
             float s1 = t + r1 * h;
             float s2 = t + r2 * h;
-            Tensor u1 = x - eps * (Sigma(s1) * F32.Expm1(r1 * h));
+            Tensor u1 = x - eps.Mul(Sigma(s1) * F32.Expm1(r1 * h));
             Tensor epsR1 = Eps(cache, "eps_r1", u1, s1);
-            Tensor u2 = x - eps * (Sigma(s2) * F32.Expm1(r2 * h))
-                - (epsR1 - eps) * (Sigma(s2) * (r2 / r1) * (F32.Expm1(r2 * h) / (r2 * h) - 1));
+            Tensor u2 = x - eps.Mul(Sigma(s2) * F32.Expm1(r2 * h))
+                - (epsR1 - eps).Mul(Sigma(s2) * (r2 / r1) * (F32.Expm1(r2 * h) / (r2 * h) - 1));
             Tensor epsR2 = Eps(cache, "eps_r2", u2, s2);
-            return x - eps * (Sigma(tNext) * F32.Expm1(h)) - (epsR2 - eps) * (Sigma(tNext) / r2 * (F32.Expm1(h) / h - 1));
+            return x - eps.Mul(Sigma(tNext) * F32.Expm1(h)) - (epsR2 - eps).Mul(Sigma(tNext) / r2 * (F32.Expm1(h) / h - 1));
         }
 
         public int Evaluations => _evaluations;
@@ -95,7 +96,7 @@ public static class DpmSolverSamplers
             var cache = new Dictionary<string, Tensor>();
             float t = ts[i], tNext = ts[i + 1];
             Tensor eps = solver.Eps(cache, "eps", x, t);
-            Tensor denoised = x - eps * Solver.Sigma(t);
+            Tensor denoised = x - eps.Mul(Solver.Sigma(t));
             ctx.Report(i, x, denoised, Solver.Sigma(t));
             x = orders[i] switch
             {
@@ -134,7 +135,7 @@ public static class DpmSolverSamplers
             var cache = new Dictionary<string, Tensor>();
             float t = forward ? MathF.Min(tEnd, (float)(s + h)) : MathF.Max(tEnd, (float)(s + h));
             Tensor eps = solver.Eps(cache, "eps", x, s);
-            Tensor denoised = x - eps * Solver.Sigma(s);
+            Tensor denoised = x - eps.Mul(Solver.Sigma(s));
             Tensor xLow, xHigh;
             if (order == 2)
             {
@@ -146,7 +147,7 @@ public static class DpmSolverSamplers
                 xLow = solver.Step2(x, s, t, cache, r1: 1f / 3);
                 xHigh = solver.Step3(x, s, t, cache);
             }
-            Tensor delta = maximum(tensor((float)atol), maximum(xLow.abs(), xPrev.abs()) * (float)rtol);
+            Tensor delta = maximum(tensor((float)atol), maximum(xLow.abs(), xPrev.abs()).Mul((float)rtol));
             double error = linalg.norm((xLow - xHigh) / delta).item<float>() / Math.Sqrt(x.numel());
             double invError = 1 / (error + 1e-8);
             errs ??= [invError, invError, invError];

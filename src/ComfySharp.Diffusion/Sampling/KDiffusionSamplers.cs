@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -9,7 +10,7 @@ namespace ComfySharp.Diffusion.Sampling;
 /// </summary>
 public static class KDiffusionSamplers
 {
-    private static Tensor ToD(Tensor x, float sigma, Tensor denoised) => (x - denoised) / sigma;
+    private static Tensor ToD(Tensor x, float sigma, Tensor denoised) => (x - denoised).Div(sigma);
 
     /// <summary>Euler (Karras et al. 2022, Algorithm 2 without churn).</summary>
     public static Tensor Euler(SamplerContext ctx, Tensor x, float[] sigmas)
@@ -23,7 +24,7 @@ public static class KDiffusionSamplers
             Tensor d = ToD(x, sigmas[i], denoised);
             ctx.Report(i, x, denoised, sigmas[i]);
             float dt = sigmas[i + 1] - sigmas[i];
-            x = (x + d * dt).MoveToOuterDisposeScope();
+            x = (x + d.Mul(dt)).MoveToOuterDisposeScope();
         }
         return x;
     }
@@ -48,7 +49,7 @@ public static class KDiffusionSamplers
             {
                 Tensor d = ToD(x, sigmas[i], denoised);
                 float dt = down - sigmas[i];
-                x = (x + d * dt + noise.Next(sigmas[i], sigmas[i + 1]) * sNoise * up).MoveToOuterDisposeScope();
+                x = (x + d.Mul(dt) + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up)).MoveToOuterDisposeScope();
             }
         }
         return x;
@@ -74,13 +75,13 @@ public static class KDiffusionSamplers
             // For a discrete EPS model α = 1: the half-logSNR is −log σ, so α_s = σ·exp(−log σ).
             float alphaS = sigmas[i] * F32.Exp(-F32.Log(sigmas[i]));
             float alphaT = sigmas[i + 1] * F32.Exp(-F32.Log(sigmas[i + 1]));
-            Tensor d = ToD(x, sigmas[i], uncond * alphaS);
+            Tensor d = ToD(x, sigmas[i], uncond.Mul(alphaS));
             var (down, up) = F32.AncestralStep(sigmas[i] / alphaS, sigmas[i + 1] / alphaT, eta);
             down = alphaT * down;
-            x = denoised * alphaT + d * down;
+            x = denoised.Mul(alphaT) + d.Mul(down);
             if (eta > 0 && sNoise > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]) * alphaT * sNoise * up;
+                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(up);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -101,14 +102,14 @@ public static class KDiffusionSamplers
             float dt = sigmas[i + 1] - sigmas[i];
             if (sigmas[i + 1] == 0)
             {
-                x = x + d * dt;
+                x = x + d.Mul(dt);
             }
             else
             {
-                Tensor x2 = x + d * dt;
+                Tensor x2 = x + d.Mul(dt);
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
-                x = x + (d + d2) / 2 * dt;
+                x = x + (d + d2).Div(2).Mul(dt);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -130,32 +131,32 @@ public static class KDiffusionSamplers
             float dt = sigmas[i + 1] - sigmas[i];
             if (sigmas[i + 1] == sEnd)
             {
-                x = x + d * dt;
+                x = x + d.Mul(dt);
             }
             else if (sigmas[i + 2] == sEnd)
             {
-                Tensor x2 = x + d * dt;
+                Tensor x2 = x + d.Mul(dt);
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
                 float w = 2 * sigmas[0];
                 float w2 = sigmas[i + 1] / w;
                 float w1 = 1 - w2;
-                x = x + (d * w1 + d2 * w2) * dt;
+                x = x + (d.Mul(w1) + d2.Mul(w2)).Mul(dt);
             }
             else
             {
-                Tensor x2 = x + d * dt;
+                Tensor x2 = x + d.Mul(dt);
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
                 float dt2 = sigmas[i + 2] - sigmas[i + 1];
-                Tensor x3 = x2 + d2 * dt2;
+                Tensor x3 = x2 + d2.Mul(dt2);
                 Tensor denoised3 = ctx.Denoise(x3, sigmas[i + 2]);
                 Tensor d3 = ToD(x3, sigmas[i + 2], denoised3);
                 float w = 3 * sigmas[0];
                 float w2 = sigmas[i + 1] / w;
                 float w3 = sigmas[i + 2] / w;
                 float w1 = 1 - w2 - w3;
-                x = x + (d * w1 + d2 * w2 + d3 * w3) * dt;
+                x = x + (d.Mul(w1) + d2.Mul(w2) + d3.Mul(w3)).Mul(dt);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -175,16 +176,16 @@ public static class KDiffusionSamplers
             ctx.Report(i, x, denoised, sigmas[i]);
             if (sigmas[i + 1] == 0)
             {
-                x = x + d * (sigmas[i + 1] - sigmas[i]);
+                x = x + d.Mul(sigmas[i + 1] - sigmas[i]);
             }
             else
             {
                 float logA = F32.Log(sigmas[i]);
                 float sigmaMid = F32.Exp(logA + 0.5f * (F32.Log(sigmas[i + 1]) - logA));
-                Tensor x2 = x + d * (sigmaMid - sigmas[i]);
+                Tensor x2 = x + d.Mul(sigmaMid - sigmas[i]);
                 Tensor denoised2 = ctx.Denoise(x2, sigmaMid);
                 Tensor d2 = ToD(x2, sigmaMid, denoised2);
-                x = x + d2 * (sigmas[i + 1] - sigmas[i]);
+                x = x + d2.Mul(sigmas[i + 1] - sigmas[i]);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -206,17 +207,17 @@ public static class KDiffusionSamplers
             Tensor d = ToD(x, sigmas[i], denoised);
             if (down == 0)
             {
-                x = x + d * (down - sigmas[i]);
+                x = x + d.Mul(down - sigmas[i]);
             }
             else
             {
                 float logA = F32.Log(sigmas[i]);
                 float sigmaMid = F32.Exp(logA + 0.5f * (F32.Log(down) - logA));
-                Tensor x2 = x + d * (sigmaMid - sigmas[i]);
+                Tensor x2 = x + d.Mul(sigmaMid - sigmas[i]);
                 Tensor denoised2 = ctx.Denoise(x2, sigmaMid);
                 Tensor d2 = ToD(x2, sigmaMid, denoised2);
-                x = x + d2 * (down - sigmas[i]);
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]) * sNoise * up;
+                x = x + d2.Mul(down - sigmas[i]);
+                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -252,7 +253,7 @@ public static class KDiffusionSamplers
                 for (int j = 0; j < curOrder; j++)
                 {
                     double coeff = LinearMultistepCoeff(curOrder, sigmas, i, j);
-                    next = next + ds[ds.Count - 1 - j] * coeff;
+                    next = next + ds[ds.Count - 1 - j].Mul(coeff);
                 }
                 x = next.MoveToOuterDisposeScope();
             }
@@ -307,7 +308,7 @@ public static class KDiffusionSamplers
             if (down == 0)
             {
                 Tensor d = ToD(x, sigmas[i], uncond);
-                x = x + d * (down - sigmas[i]);
+                x = x + d.Mul(down - sigmas[i]);
             }
             else
             {
@@ -315,17 +316,17 @@ public static class KDiffusionSamplers
                 float tNext = -F32.Log(down);
                 float h = tNext - t;
                 float s = t + 0.5f * h;
-                Tensor x2 = x * (F32.Exp(-s) / F32.Exp(-t)) - uncond * F32.Expm1(-h * 0.5f);
+                Tensor x2 = x.Mul(F32.Exp(-s) / F32.Exp(-t)) - uncond.Mul(F32.Expm1(-h * 0.5f));
                 Tensor denoised2 = ctx.Denoise(x2, F32.Exp(-s));
                 if (cfgPp)
                 {
                     denoised2 = uncond; // CFG++ reuses the first unconditional prediction, as the reference does
                 }
-                x = x * (F32.Exp(-tNext) / F32.Exp(-t)) - denoised2 * F32.Expm1(-h);
+                x = x.Mul(F32.Exp(-tNext) / F32.Exp(-t)) - denoised2.Mul(F32.Expm1(-h));
             }
             if (sigmas[i + 1] > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]) * sNoise * up;
+                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
             }
             if (guidance is not null)
             {
@@ -368,20 +369,20 @@ public static class KDiffusionSamplers
 
             var (sd, su) = F32.AncestralStep(F32.Exp(-lambdaS), F32.Exp(-lambdaS1), eta);
             float h_ = -F32.Log(sd) - lambdaS;
-            Tensor x2 = x * (alphaS1 / alphaS * F32.Exp(-h_)) - denoised * (alphaS1 * F32.Expm1(-h_));
+            Tensor x2 = x.Mul(alphaS1 / alphaS * F32.Exp(-h_)) - denoised.Mul(alphaS1 * F32.Expm1(-h_));
             if (eta > 0 && sNoise > 0)
             {
-                x2 = x2 + noise.Next(sigmas[i], sigmaS1) * alphaS1 * sNoise * su;
+                x2 = x2 + noise.Next(sigmas[i], sigmaS1).Mul(alphaS1).Mul(sNoise).Mul(su);
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
 
             (sd, su) = F32.AncestralStep(F32.Exp(-lambdaS), F32.Exp(-lambdaT), eta);
             h_ = -F32.Log(sd) - lambdaS;
-            Tensor denoisedD = denoised * (1 - fac) + denoised2 * fac;
-            x = x * (alphaT / alphaS * F32.Exp(-h_)) - denoisedD * (alphaT * F32.Expm1(-h_));
+            Tensor denoisedD = denoised.Mul(1 - fac) + denoised2.Mul(fac);
+            x = x.Mul(alphaT / alphaS * F32.Exp(-h_)) - denoisedD.Mul(alphaT * F32.Expm1(-h_));
             if (eta > 0 && sNoise > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]) * alphaT * sNoise * su;
+                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(su);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -408,14 +409,14 @@ public static class KDiffusionSamplers
                 float phi = F32.Expm1(-h);
                 if (oldDenoised is null || sigmas[i + 1] == 0)
                 {
-                    x = x * ratio - denoised * phi;
+                    x = x.Mul(ratio) - denoised.Mul(phi);
                 }
                 else
                 {
                     float hLast = t - -F32.Log(sigmas[i - 1]);
                     float r = hLast / h;
-                    Tensor denoisedD = denoised * (1 + 1 / (2 * r)) - oldDenoised * (1 / (2 * r));
-                    x = x * ratio - denoisedD * phi;
+                    Tensor denoisedD = denoised.Mul(1 + 1 / (2 * r)) - oldDenoised.Mul(1 / (2 * r));
+                    x = x.Mul(ratio) - denoisedD.Mul(phi);
                 }
                 x = x.MoveToOuterDisposeScope();
                 oldDenoised?.Dispose();
@@ -449,15 +450,15 @@ public static class KDiffusionSamplers
                 Tensor mix;
                 if (oldUncond is null || sigmas[i + 1] == 0)
                 {
-                    mix = uncond * -F32.Exp(-h);
+                    mix = uncond.Mul(-F32.Exp(-h));
                 }
                 else
                 {
                     float hLast = t - -F32.Log(sigmas[i - 1]);
                     float r = hLast / h;
-                    mix = uncond * -F32.Exp(-h) - (denoised - oldUncond) * (F32.Expm1(-h) * (1 / (2 * r)));
+                    mix = uncond.Mul(-F32.Exp(-h)) - (denoised - oldUncond).Mul(F32.Expm1(-h) * (1 / (2 * r)));
                 }
-                x = (denoised + mix + x * F32.Exp(-h)).MoveToOuterDisposeScope();
+                x = (denoised + mix + x.Mul(F32.Exp(-h))).MoveToOuterDisposeScope();
                 oldUncond?.Dispose();
                 oldUncond = uncond.clone().DetachFromDisposeScope();
             }
@@ -502,17 +503,17 @@ public static class KDiffusionSamplers
                     float hEta = hh * (eta + 1);
                     float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
                     float phi = -F32.Expm1(-hEta);
-                    x = x * (sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised * (alphaT * phi);
+                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised.Mul(alphaT * phi);
                     if (oldDenoised is not null && hLast is { } last)
                     {
                         float r = last / hh;
                         x = heun
-                            ? x + (denoised - oldDenoised) * (alphaT * (phi / -hEta + 1) * (1 / r))
-                            : x + (denoised - oldDenoised) * (0.5f * alphaT * phi * (1 / r));
+                            ? x + (denoised - oldDenoised).Mul(alphaT * (phi / -hEta + 1) * (1 / r))
+                            : x + (denoised - oldDenoised).Mul(0.5f * alphaT * phi * (1 / r));
                     }
                     if (eta > 0 && sNoise > 0)
                     {
-                        x = x + noise.Next(sigmas[i], sigmas[i + 1]) * (sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
+                        x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -560,29 +561,29 @@ public static class KDiffusionSamplers
                     h = hh;
                     float hEta = hh * (eta + 1);
                     float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
-                    x = x * (sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised * (alphaT * -F32.Expm1(-hEta));
+                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised.Mul(alphaT * -F32.Expm1(-hEta));
                     if (h2 is { } hTwo && h1 is { } hOne && denoised1 is not null && denoised2 is not null)
                     {
                         float r0 = hOne / hh;
                         float r1 = hTwo / hh;
-                        Tensor d10 = (denoised - denoised1) / r0;
-                        Tensor d11 = (denoised1 - denoised2) / r1;
-                        Tensor d1 = d10 + (d10 - d11) * (r0 / (r0 + r1));
-                        Tensor d2 = (d10 - d11) / (r0 + r1);
+                        Tensor d10 = (denoised - denoised1).Div(r0);
+                        Tensor d11 = (denoised1 - denoised2).Div(r1);
+                        Tensor d1 = d10 + (d10 - d11).Mul(r0 / (r0 + r1));
+                        Tensor d2 = (d10 - d11).Div(r0 + r1);
                         float phi2 = F32.Expm1(-hEta) / hEta + 1;
                         float phi3 = phi2 / hEta - 0.5f;
-                        x = x + d1 * (alphaT * phi2) - d2 * (alphaT * phi3);
+                        x = x + d1.Mul(alphaT * phi2) - d2.Mul(alphaT * phi3);
                     }
                     else if (h1 is { } hOnly && denoised1 is not null)
                     {
                         float r = hOnly / hh;
-                        Tensor d = (denoised - denoised1) / r;
+                        Tensor d = (denoised - denoised1).Div(r);
                         float phi2 = F32.Expm1(-hEta) / hEta + 1;
-                        x = x + d * (alphaT * phi2);
+                        x = x + d.Mul(alphaT * phi2);
                     }
                     if (eta > 0 && sNoise > 0)
                     {
-                        x = x + noise.Next(sigmas[i], sigmas[i + 1]) * (sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
+                        x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -613,17 +614,17 @@ public static class KDiffusionSamplers
             Tensor denoised = ctx.Denoise(x, sigmas[i]);
             ctx.Report(i, x, denoised, sigmas[i]);
             float sigma = sigmas[i], sigmaPrev = sigmas[i + 1];
-            Tensor xv = x / F32.Sqrt(1f + sigma * sigma);
-            Tensor eps = (x - denoised) / sigma;
+            Tensor xv = x.Div(F32.Sqrt(1f + sigma * sigma));
+            Tensor eps = (x - denoised).Div(sigma);
             float alphaCumprod = 1 / (sigma * sigma + 1);
             float alphaCumprodPrev = 1 / (sigmaPrev * sigmaPrev + 1);
             float alpha = alphaCumprod / alphaCumprodPrev;
-            Tensor mu = (xv - eps * ((1 - alpha) / F32.Sqrt(1 - alphaCumprod))) * F32.Sqrt(1f / alpha);
+            Tensor mu = (xv - eps.Mul((1 - alpha) / F32.Sqrt(1 - alphaCumprod))).Mul(F32.Sqrt(1f / alpha));
             if (sigmaPrev > 0)
             {
-                mu = mu + noise.Next(sigma, sigmaPrev) * F32.Sqrt((1 - alpha) * (1f - alphaCumprodPrev) / (1f - alphaCumprod));
+                mu = mu + noise.Next(sigma, sigmaPrev).Mul(F32.Sqrt((1 - alpha) * (1f - alphaCumprodPrev) / (1f - alphaCumprod)));
             }
-            x = sigmas[i + 1] != 0 ? mu * F32.Sqrt(1f + sigmas[i + 1] * sigmas[i + 1]) : mu;
+            x = sigmas[i + 1] != 0 ? mu.Mul(F32.Sqrt(1f + sigmas[i + 1] * sigmas[i + 1])) : mu;
             x = x.MoveToOuterDisposeScope();
         }
         return x;
@@ -643,7 +644,7 @@ public static class KDiffusionSamplers
             x = denoised;
             if (sigmas[i + 1] > 0)
             {
-                x = noise.Next(sigmas[i], sigmas[i + 1]) * sigmas[i + 1] + x;
+                x = noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1]) + x;
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -664,7 +665,7 @@ public static class KDiffusionSamplers
                 float tCur = sigmas[i], tNext = sigmas[i + 1];
                 Tensor denoised = ctx.Denoise(x, tCur);
                 ctx.Report(i, x, denoised, tCur);
-                Tensor dCur = (x - denoised) / tCur;
+                Tensor dCur = (x - denoised).Div(tCur);
                 int order = Math.Min(maxOrder, i + 1);
                 float step = tNext - tCur;
                 if (tNext == 0)
@@ -673,20 +674,20 @@ public static class KDiffusionSamplers
                 }
                 else if (order == 1)
                 {
-                    x = x + dCur * step;
+                    x = x + dCur.Mul(step);
                 }
                 else if (!variableStep)
                 {
                     x = order switch
                     {
-                        2 => x + (dCur * 3 - buffer[^1]) / 2 * step,
-                        3 => x + (dCur * 23 - buffer[^1] * 16 + buffer[^2] * 5) / 12 * step,
-                        _ => x + (dCur * 55 - buffer[^1] * 59 + buffer[^2] * 37 - buffer[^3] * 9) / 24 * step,
+                        2 => x + (dCur.Mul(3) - buffer[^1]).Div(2).Mul(step),
+                        3 => x + (dCur.Mul(23) - buffer[^1].Mul(16) + buffer[^2].Mul(5)).Div(12).Mul(step),
+                        _ => x + (dCur.Mul(55) - buffer[^1].Mul(59) + buffer[^2].Mul(37) - buffer[^3].Mul(9)).Div(24).Mul(step),
                     };
                 }
                 else
                 {
-                    x = x + IpndmVariableUpdate(sigmas, i, order, dCur, buffer) * step;
+                    x = x + IpndmVariableUpdate(sigmas, i, order, dCur, buffer).Mul(step);
                 }
                 x = x.MoveToOuterDisposeScope();
                 if (buffer.Count == maxOrder - 1)
@@ -712,7 +713,7 @@ public static class KDiffusionSamplers
         {
             float c1 = (2 + hn / hn1) / 2;
             float c2 = -(hn / hn1) / 2;
-            return dCur * c1 + buffer[^1] * c2;
+            return dCur.Mul(c1) + buffer[^1].Mul(c2);
         }
         float hn2 = t[i - 1] - t[i - 2];
         float temp1 = (1 - hn / (3 * (hn + hn1)) * (hn * (hn + hn1)) / (hn1 * (hn1 + hn2))) / 2;
@@ -721,7 +722,7 @@ public static class KDiffusionSamplers
             float c1 = (2 + hn / hn1) / 2 + temp1;
             float c2 = -(hn / hn1) / 2 - (1 + hn1 / hn2) * temp1;
             float c3 = temp1 * hn1 / hn2;
-            return dCur * c1 + buffer[^1] * c2 + buffer[^2] * c3;
+            return dCur.Mul(c1) + buffer[^1].Mul(c2) + buffer[^2].Mul(c3);
         }
         float hn3 = t[i - 2] - t[i - 3];
         float temp2 = ((1 - hn / (3 * (hn + hn1))) / 2 + (1 - hn / (2 * (hn + hn1))) * hn / (6 * (hn + hn1 + hn2)))
@@ -731,7 +732,7 @@ public static class KDiffusionSamplers
         float d2 = -(hn / hn1) / 2 - (1 + hn1 / hn2) * temp1 - (1 + hn1 / hn2 + k) * temp2;
         float d3 = temp1 * hn1 / hn2 + (hn1 / hn2 + k * (1 + hn2 / hn3)) * temp2;
         float d4 = -temp2 * k * hn1 / hn2;
-        return dCur * d1 + buffer[^1] * d2 + buffer[^2] * d3 + buffer[^3] * d4;
+        return dCur.Mul(d1) + buffer[^1].Mul(d2) + buffer[^2].Mul(d3) + buffer[^3].Mul(d4);
     }
 
     /// <summary>DEIS (time-integrated Adams-Bashforth in the VP time variable, order 3).</summary>
@@ -749,7 +750,7 @@ public static class KDiffusionSamplers
                 float tCur = sigmas[i], tNext = sigmas[i + 1];
                 Tensor denoised = ctx.Denoise(x, tCur);
                 ctx.Report(i, x, denoised, tCur);
-                Tensor dCur = (x - denoised) / tCur;
+                Tensor dCur = (x - denoised).Div(tCur);
                 int order = Math.Min(maxOrder, i + 1);
                 if (tNext <= 0)
                 {
@@ -757,15 +758,15 @@ public static class KDiffusionSamplers
                 }
                 if (order == 1)
                 {
-                    x = x + dCur * (tNext - tCur);
+                    x = x + dCur.Mul(tNext - tCur);
                 }
                 else
                 {
                     double[] c = coeffs[i];
-                    Tensor next = x + dCur * c[0];
+                    Tensor next = x + dCur.Mul(c[0]);
                     for (int k = 1; k < order; k++)
                     {
-                        next = next + buffer[^k] * c[k];
+                        next = next + buffer[^k].Mul(c[k]);
                     }
                     x = next;
                 }
@@ -807,12 +808,12 @@ public static class KDiffusionSamplers
                     if (cfgPp)
                     {
                         Tensor d = ToD(x, sigmas[i], uncond);
-                        x = denoised + d * down;
+                        x = denoised + d.Mul(down);
                     }
                     else
                     {
                         Tensor d = ToD(x, sigmas[i], denoised);
-                        x = x + d * (down - sigmas[i]);
+                        x = x + d.Mul(down - sigmas[i]);
                     }
                 }
                 else
@@ -830,16 +831,16 @@ public static class KDiffusionSamplers
                     if (cfgPp)
                     {
                         x = x + (denoised - uncond);
-                        x = x * F32.Exp(-h) + (uncond * b1 + oldDenoised * b2) * h;
+                        x = x.Mul(F32.Exp(-h)) + (uncond.Mul(b1) + oldDenoised.Mul(b2)).Mul(h);
                     }
                     else
                     {
-                        x = x * F32.Exp(-h) + (denoised * b1 + oldDenoised * b2) * h;
+                        x = x.Mul(F32.Exp(-h)) + (denoised.Mul(b1) + oldDenoised.Mul(b2)).Mul(h);
                     }
                 }
                 if (sigmas[i + 1] > 0 && up > 0)
                 {
-                    x = x + noise.Next(sigmas[i], sigmas[i + 1]) * sNoise * up;
+                    x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
                 }
                 x = x.MoveToOuterDisposeScope();
                 oldDenoised?.Dispose();
@@ -877,10 +878,10 @@ public static class KDiffusionSamplers
                 }
                 else
                 {
-                    x = cfgPp ? denoised + d * sigmas[i + 1] : x + d * dt;
+                    x = cfgPp ? denoised + d.Mul(sigmas[i + 1]) : x + d.Mul(dt);
                     if (i >= 1 && oldD is not null)
                     {
-                        x = x + (d - oldD) * (gamma - 1) * dt;
+                        x = x + (d - oldD).Mul(gamma - 1).Mul(dt);
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -924,7 +925,7 @@ public static class KDiffusionSamplers
                     float alphaT = sigmas[i + 1] / lt;
                     float rAlpha = alphaT / alphaS;
                     float r = Scaler(lt) / Scaler(ls);
-                    x = x * (rAlpha * r) + denoised * (alphaT * (1 - r));
+                    x = x.Mul(rAlpha * r) + denoised.Mul(alphaT * (1 - r));
                     if (stage >= 2 && oldDenoised is not null)
                     {
                         float dt = lt - ls;
@@ -939,12 +940,12 @@ public static class KDiffusionSamplers
                         }
                         s *= stepSize;
                         su *= stepSize;
-                        Tensor denoisedD = (denoised - oldDenoised) / (ls - lambdas[i - 1]);
-                        x = x + denoisedD * (alphaT * (dt + (float)s * Scaler(lt)));
+                        Tensor denoisedD = (denoised - oldDenoised).Div(ls - lambdas[i - 1]);
+                        x = x + denoisedD.Mul(alphaT * (dt + (float)s * Scaler(lt)));
                         if (stage >= 3 && oldDenoisedD is not null)
                         {
-                            Tensor denoisedU = (denoisedD - oldDenoisedD) / ((ls - lambdas[i - 2]) / 2);
-                            x = x + denoisedU * (alphaT * (dt * dt / 2 + (float)su * Scaler(lt)));
+                            Tensor denoisedU = (denoisedD - oldDenoisedD).Div((ls - lambdas[i - 2]) / 2);
+                            x = x + denoisedU.Mul(alphaT * (dt * dt / 2 + (float)su * Scaler(lt)));
                         }
                         oldDenoisedD?.Dispose();
                         oldDenoisedD = denoisedD.DetachFromDisposeScope();
@@ -954,7 +955,7 @@ public static class KDiffusionSamplers
                         float amount = F32.Sqrt(lt * lt - ls * ls * r * r);
                         if (!float.IsNaN(amount))
                         {
-                            x = x + noise.Next(sigmas[i], sigmas[i + 1]) * (alphaT * sNoise * amount);
+                            x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT * sNoise * amount);
                         }
                     }
                 }
@@ -1001,30 +1002,30 @@ public static class KDiffusionSamplers
             float alphaS1 = sigmaS1 * F32.Exp(lambdaS1);
             float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
 
-            Tensor x2 = x * (sigmaS1 / sigmas[i] * F32.Exp(-r * h * eta)) - denoised * (alphaS1 * HPhi1(-r * hEta));
+            Tensor x2 = x.Mul(sigmaS1 / sigmas[i] * F32.Exp(-r * h * eta)) - denoised.Mul(alphaS1 * HPhi1(-r * hEta));
             Tensor? sdeNoise = null;
             if (inject)
             {
-                sdeNoise = noise.Next(sigmas[i], sigmaS1) * F32.Sqrt(-F32.Expm1(-2 * r * h * eta));
-                x2 = x2 + sdeNoise * sigmaS1 * sNoise;
+                sdeNoise = noise.Next(sigmas[i], sigmaS1).Mul(F32.Sqrt(-F32.Expm1(-2 * r * h * eta)));
+                x2 = x2 + sdeNoise.Mul(sigmaS1).Mul(sNoise);
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
             if (!phi2Solver)
             {
-                Tensor denoisedD = denoised + (denoised2 - denoised) * fac;
-                x = x * (sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - denoisedD * (alphaT * HPhi1(-hEta));
+                Tensor denoisedD = denoised + (denoised2 - denoised).Mul(fac);
+                x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - denoisedD.Mul(alphaT * HPhi1(-hEta));
             }
             else
             {
                 float b2 = HPhi2(-hEta) / r;
                 float b1 = HPhi1(-hEta) - b2;
-                x = x * (sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised * b1 + denoised2 * b2) * alphaT;
+                x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised.Mul(b1) + denoised2.Mul(b2)).Mul(alphaT);
             }
             if (inject && sdeNoise is not null)
             {
                 float segment = (r - 1) * h * eta;
-                sdeNoise = sdeNoise * F32.Exp(segment) + noise.Next(sigmaS1, sigmas[i + 1]) * F32.Sqrt(-F32.Expm1(segment * 2));
-                x = x + sdeNoise * sigmas[i + 1] * sNoise;
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS1, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
+                x = x + sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -1058,34 +1059,34 @@ public static class KDiffusionSamplers
             float alphaS2 = sigmaS2 * F32.Exp(lambdaS2);
             float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
 
-            Tensor x2 = x * (sigmaS1 / sigmas[i] * F32.Exp(-r1 * h * eta)) - denoised * (alphaS1 * HPhi1(-r1 * hEta));
+            Tensor x2 = x.Mul(sigmaS1 / sigmas[i] * F32.Exp(-r1 * h * eta)) - denoised.Mul(alphaS1 * HPhi1(-r1 * hEta));
             Tensor? sdeNoise = null;
             if (inject)
             {
-                sdeNoise = noise.Next(sigmas[i], sigmaS1) * F32.Sqrt(-F32.Expm1(-2 * r1 * h * eta));
-                x2 = x2 + sdeNoise * sigmaS1 * sNoise;
+                sdeNoise = noise.Next(sigmas[i], sigmaS1).Mul(F32.Sqrt(-F32.Expm1(-2 * r1 * h * eta)));
+                x2 = x2 + sdeNoise.Mul(sigmaS1).Mul(sNoise);
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
 
             float a32 = r2 / r1 * HPhi2(-r2 * hEta);
             float a31 = HPhi1(-r2 * hEta) - a32;
-            Tensor x3 = x * (sigmaS2 / sigmas[i] * F32.Exp(-r2 * h * eta)) - (denoised * a31 + denoised2 * a32) * alphaS2;
+            Tensor x3 = x.Mul(sigmaS2 / sigmas[i] * F32.Exp(-r2 * h * eta)) - (denoised.Mul(a31) + denoised2.Mul(a32)).Mul(alphaS2);
             if (inject && sdeNoise is not null)
             {
                 float segment = (r1 - r2) * h * eta;
-                sdeNoise = sdeNoise * F32.Exp(segment) + noise.Next(sigmaS1, sigmaS2) * F32.Sqrt(-F32.Expm1(segment * 2));
-                x3 = x3 + sdeNoise * sigmaS2 * sNoise;
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS1, sigmaS2).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
+                x3 = x3 + sdeNoise.Mul(sigmaS2).Mul(sNoise);
             }
             Tensor denoised3 = ctx.Denoise(x3, sigmaS2);
 
             float b3 = HPhi2(-hEta) / r2;
             float b1 = HPhi1(-hEta) - b3;
-            x = x * (sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised * b1 + denoised3 * b3) * alphaT;
+            x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised.Mul(b1) + denoised3.Mul(b3)).Mul(alphaT);
             if (inject && sdeNoise is not null)
             {
                 float segment = (r2 - 1) * h * eta;
-                sdeNoise = sdeNoise * F32.Exp(segment) + noise.Next(sigmaS2, sigmas[i + 1]) * F32.Sqrt(-F32.Expm1(segment * 2));
-                x = x + sdeNoise * sigmas[i + 1] * sNoise;
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS2, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
+                x = x + sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise);
             }
             x = x.MoveToOuterDisposeScope();
         }

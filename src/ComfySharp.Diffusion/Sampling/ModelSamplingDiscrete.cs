@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Models;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -19,9 +20,9 @@ public sealed class ModelSamplingDiscrete
     {
         Prediction = prediction;
         using var scope = NewDisposeScope();
-        Tensor betas = linspace(Math.Sqrt(linearStart), Math.Sqrt(linearEnd), TableSize, dtype: ScalarType.Float64).pow(2);
-        Tensor alphasCumprod = (1.0 - betas).cumprod(0);
-        Tensor sigmas64 = ((1.0 - alphasCumprod) / alphasCumprod).pow(0.5);
+        Tensor betas = linspace(Math.Sqrt(linearStart), Math.Sqrt(linearEnd), TableSize, dtype: ScalarType.Float64).Pow(2);
+        Tensor alphasCumprod = betas.RSub(1.0).cumprod(0);
+        Tensor sigmas64 = (alphasCumprod.RSub(1.0) / alphasCumprod).Pow(0.5);
         Sigmas = sigmas64.to_type(ScalarType.Float32).data<float>().ToArray();
         LogSigmas = sigmas64.log().to_type(ScalarType.Float32).data<float>().ToArray();
     }
@@ -78,12 +79,12 @@ public sealed class ModelSamplingDiscrete
     {
         ArgumentNullException.ThrowIfNull(timestep);
         using var scope = NewDisposeScope();
-        Tensor t = timestep.to_type(ScalarType.Float32).clamp(0, TableSize - 1);
+        Tensor t = timestep.to_type(ScalarType.Float32).Clamp(0, TableSize - 1);
         Tensor low = t.floor().to_type(ScalarType.Int64);
         Tensor high = t.ceil().to_type(ScalarType.Int64);
         Tensor w = t.frac();
         Tensor logs = LogSigmasTensor();
-        Tensor logSigma = (1 - w) * logs[low] + w * logs[high];
+        Tensor logSigma = w.RSub(1) * logs[low] + w * logs[high];
         return logSigma.exp().MoveToOuterDisposeScope();
     }
 
@@ -117,7 +118,7 @@ public sealed class ModelSamplingDiscrete
         ArgumentNullException.ThrowIfNull(sigma);
         ArgumentNullException.ThrowIfNull(x);
         Tensor s = AppendDims(sigma, x.dim());
-        return x / (s * s + 1.0).pow(0.5);
+        return x / (s * s).Add(1.0).Pow(0.5);
     }
 
     /// <summary>The denoised latent from the network output.</summary>
@@ -129,7 +130,7 @@ public sealed class ModelSamplingDiscrete
         Tensor s = AppendDims(sigma, modelOutput.dim());
         if (Prediction == ModelPrediction.Velocity)
         {
-            return modelInput * 1.0 / (s * s + 1.0) - modelOutput * s * 1.0 / (s * s + 1.0).pow(0.5);
+            return modelInput.Mul(1.0) / (s * s).Add(1.0) - (modelOutput * s).Mul(1.0) / (s * s).Add(1.0).Pow(0.5);
         }
         return modelInput - modelOutput * s;
     }
@@ -144,7 +145,7 @@ public sealed class ModelSamplingDiscrete
         ArgumentNullException.ThrowIfNull(latent);
         Tensor scaled = maxDenoise
             ? noise * tensor(1.0f + sigma * sigma).sqrt()
-            : noise * sigma;
+            : noise.Mul(sigma);
         return scaled + latent;
     }
 

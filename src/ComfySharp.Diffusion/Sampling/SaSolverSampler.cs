@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -56,7 +57,7 @@ public static class SaSolverSampler
             {
                 double[] b = Coefficients(sigmas[i], lambdas[(i - correctorUsed + 1)..(i + 1)], lambdas[i - 1], lambdas[i], tau);
                 Tensor corr = Combine(preds, correctorUsed, b);
-                x = x * (float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tau * tau) * h)) + corr;
+                x = x.Mul((float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tau * tau) * h))) + corr;
                 if (tau > 0 && sNoise > 0 && noise is not null)
                 {
                     x = x + noise;
@@ -80,11 +81,11 @@ public static class SaSolverSampler
                 double[] b = Coefficients(sigmas[i + 1], lambdas[(i - predictorUsed + 1)..(i + 1)], lambdas[i], lambdas[i + 1], tau);
                 Tensor pred = Combine(preds, predictorUsed, b);
                 h = lambdas[i + 1] - lambdas[i];
-                xPred = x * (float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tau * tau) * h)) + pred;
+                xPred = x.Mul((float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tau * tau) * h))) + pred;
                 if (tau > 0 && sNoise > 0)
                 {
                     noise?.Dispose();
-                    noise = (noiseSampler.Next(sigmas[i], sigmas[i + 1]) * (float)(sigmas[i + 1] * Math.Sqrt(-F32.Expm1(-2 * tau * tau * h)) * sNoise)).DetachFromDisposeScope();
+                    noise = noiseSampler.Next(sigmas[i], sigmas[i + 1]).Mul((float)(sigmas[i + 1] * Math.Sqrt(-F32.Expm1(-2 * tau * tau * h)) * sNoise)).DetachFromDisposeScope();
                     xPred = xPred + noise;
                 }
             }
@@ -98,10 +99,10 @@ public static class SaSolverSampler
 
     private static Tensor Combine(List<Tensor> preds, int count, double[] b)
     {
-        Tensor sum = preds[^count] * (float)b[0];
+        Tensor sum = preds[^count].Mul((float)b[0]);
         for (int k = 1; k < count; k++)
         {
-            sum = sum + preds[preds.Count - count + k] * (float)b[k];
+            sum = sum + preds[preds.Count - count + k].Mul((float)b[k]);
         }
         return sum;
     }

@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -58,7 +59,7 @@ public sealed class SamplerContext
     internal Tensor Denoise(Tensor x, float sigma)
     {
         CancellationToken.ThrowIfCancellationRequested();
-        using Tensor s = full([x.shape[0]], sigma, ScalarType.Float32);
+        using Tensor s = ScalarMath.Full([x.shape[0]], sigma, ScalarType.Float32);
         return Model(x, s);
     }
 

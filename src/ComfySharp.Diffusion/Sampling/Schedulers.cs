@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -96,7 +97,7 @@ public static class Schedulers
         Tensor ramp = linspace(0, 1, n);
         double minInvRho = Math.Pow(sigmaMin, 1 / rho);
         double maxInvRho = Math.Pow(sigmaMax, 1 / rho);
-        Tensor sigmas = (maxInvRho + ramp * (minInvRho - maxInvRho)).pow(rho);
+        Tensor sigmas = ramp.Mul(minInvRho - maxInvRho).Add(maxInvRho).Pow(rho);
         return AppendZero(sigmas.data<float>().ToArray());
     }
 
@@ -163,8 +164,8 @@ public static class Schedulers
     public static float[] KlOptimal(int n, double sigmaMin, double sigmaMax)
     {
         using var scope = NewDisposeScope();
-        Tensor idx = arange(n, dtype: ScalarType.Float32).div_(n - 1);
-        Tensor sigmas = (idx * Math.Atan(sigmaMin) + (1 - idx) * Math.Atan(sigmaMax)).tan_();
+        Tensor idx = ScalarMath.Arange(n, ScalarType.Float32).DivInPlace(n - 1);
+        Tensor sigmas = (idx.Mul(Math.Atan(sigmaMin)) + idx.RSub(1).Mul(Math.Atan(sigmaMax))).tan_();
         return AppendZero(sigmas.data<float>().ToArray());
     }
 }

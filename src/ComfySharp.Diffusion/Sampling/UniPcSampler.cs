@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -37,13 +38,13 @@ public static class UniPcSampler
         Tensor DataPrediction(Tensor xv, float sigma)
         {
             using var scope = NewDisposeScope();
-            Tensor input = xv * F32.Sqrt(sigma * sigma + 1f);
+            Tensor input = xv.Mul(F32.Sqrt(sigma * sigma + 1f));
             Tensor denoised = ctx.Denoise(input, sigma);
-            Tensor eps = (input - denoised) / sigma;
-            return ((xv - eps * Std(sigma)) / Alpha(sigma)).MoveToOuterDisposeScope();
+            Tensor eps = (input - denoised).Div(sigma);
+            return (xv - eps.Mul(Std(sigma))).Div(Alpha(sigma)).MoveToOuterDisposeScope();
         }
 
-        x = x / F32.Sqrt(1f + timesteps[0] * timesteps[0]);
+        x = x.Div(F32.Sqrt(1f + timesteps[0] * timesteps[0]));
         var models = new List<Tensor>();
         var times = new List<float>();
         try
@@ -87,7 +88,7 @@ public static class UniPcSampler
                 }
                 ctx.Report(stepIndex, x, models[^1], sigmas[stepIndex]);
             }
-            return x / Alpha(timesteps[^1]);
+            return x.Div(Alpha(timesteps[^1]));
         }
         finally
         {
@@ -115,7 +116,7 @@ public static class UniPcSampler
             float lambdaPrevI = Lambda(times[^(i + 1)]);
             float rk = (lambdaPrevI - lambdaPrev0) / h;
             rks.Add(rk);
-            d1s.Add((models[^(i + 1)] - modelPrev0) / rk);
+            d1s.Add((models[^(i + 1)] - modelPrev0).Div(rk));
         }
         rks.Add(1.0);
 
@@ -137,17 +138,17 @@ public static class UniPcSampler
             hPhiK = hPhiK / hh - 1 / factorial;
         }
 
-        Tensor xT_ = x * (sigmaT / sigmaPrev0) - modelPrev0 * (alphaT * hPhi1);
+        Tensor xT_ = x.Mul(sigmaT / sigmaPrev0) - modelPrev0.Mul(alphaT * hPhi1);
         Tensor xT = xT_;
         if (d1s.Count > 0)
         {
             double[] rhosP = order == 2 ? [0.5] : Solve(r, b, order - 1);
-            Tensor predRes = d1s[0] * (float)rhosP[0];
+            Tensor predRes = d1s[0].Mul((float)rhosP[0]);
             for (int k = 1; k < d1s.Count; k++)
             {
-                predRes = predRes + d1s[k] * (float)rhosP[k];
+                predRes = predRes + d1s[k].Mul((float)rhosP[k]);
             }
-            xT = xT_ - predRes * (alphaT * bH);
+            xT = xT_ - predRes.Mul(alphaT * bH);
         }
         Tensor? modelT = null;
         if (useCorrector)
@@ -155,12 +156,12 @@ public static class UniPcSampler
             double[] rhosC = order == 1 ? [0.5] : Solve(r, b, order);
             modelT = dataPrediction(xT, t);
             Tensor d1T = modelT - modelPrev0;
-            Tensor corr = d1T * (float)rhosC[^1];
+            Tensor corr = d1T.Mul((float)rhosC[^1]);
             for (int k = 0; k < d1s.Count; k++)
             {
-                corr = corr + d1s[k] * (float)rhosC[k];
+                corr = corr + d1s[k].Mul((float)rhosC[k]);
             }
-            xT = xT_ - corr * (alphaT * bH);
+            xT = xT_ - corr.Mul(alphaT * bH);
             modelT = modelT.MoveToOuterDisposeScope();
         }
         return (xT.MoveToOuterDisposeScope(), modelT);

@@ -1,5 +1,6 @@
 using ComfySharp.Diffusion.Layers;
 using ComfySharp.Diffusion.Models;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -177,7 +178,7 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
         ArgumentNullException.ThrowIfNull(timesteps);
         using var scope = NewDisposeScope();
         int half = dim / 2;
-        Tensor freqs = exp(arange(0, half, ScalarType.Float32, timesteps.device) * -Math.Log(maxPeriod) / half);
+        Tensor freqs = exp(ScalarMath.Arange(0, half, ScalarType.Float32, timesteps.device).Mul(-Math.Log(maxPeriod)).Div(half));
         Tensor args = timesteps.to_type(ScalarType.Float32)[.., TensorIndex.None] * freqs[TensorIndex.None];
         Tensor embedding = cat([cos(args), sin(args)], -1);
         if (dim % 2 == 1)

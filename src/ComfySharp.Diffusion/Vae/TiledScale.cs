@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Vae;
@@ -54,8 +55,8 @@ public static class TiledScale
                         for (long t = 0; t < feather; t++)
                         {
                             double a = (t + 1) / (double)feather;
-                            mask.narrow(d, t, 1).mul_(a);
-                            mask.narrow(d, mask.shape[d] - 1 - t, 1).mul_(a);
+                            mask.narrow(d, t, 1).MulInPlace(a);
+                            mask.narrow(d, mask.shape[d] - 1 - t, 1).MulInPlace(a);
                         }
                     }
                     long outY = Scaled(posY, scale), outX = Scaled(posX, scale);

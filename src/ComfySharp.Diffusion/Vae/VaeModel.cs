@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -81,7 +82,7 @@ public sealed class VaeModel : IDisposable
         Tensor sum = TiledScale.Apply(latent, RunDecoder, tileX / 2, tileY * 2, overlap, ratio, channels, cancellationToken)
             + TiledScale.Apply(latent, RunDecoder, tileX * 2, tileY / 2, overlap, ratio, channels, cancellationToken)
             + TiledScale.Apply(latent, RunDecoder, tileX, tileY, overlap, ratio, channels, cancellationToken);
-        return ToImage(sum / 3.0).MoveToOuterDisposeScope();
+        return ToImage(sum.Div(3.0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -114,7 +115,7 @@ public sealed class VaeModel : IDisposable
         Tensor sum = TiledScale.Apply(pixels, RunEncoder, tileX, tileY, overlap, scale, channels, cancellationToken)
             + TiledScale.Apply(pixels, RunEncoder, tileX * 2, tileY / 2, overlap, scale, channels, cancellationToken)
             + TiledScale.Apply(pixels, RunEncoder, tileX / 2, tileY * 2, overlap, scale, channels, cancellationToken);
-        return (sum / 3.0).MoveToOuterDisposeScope();
+        return sum.Div(3.0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Centre-crops an IMAGE [B, H, W, C] so that H and W are multiples of <paramref name="ratio"/>.</summary>
@@ -152,10 +153,10 @@ public sealed class VaeModel : IDisposable
     private Tensor RunEncoder(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        Tensor input = (pixels * 2.0 - 1.0).to(ComputeType, Device);
+        Tensor input = pixels.Mul(2.0).Sub(1.0).to(ComputeType, Device);
         return Network.EncodeMean(input).to(ScalarType.Float32, CPU).MoveToOuterDisposeScope();
     }
 
     private static Tensor ToImage(Tensor raw) =>
-        ((raw + 1.0) / 2.0).clamp(0.0, 1.0).permute(0, 2, 3, 1).contiguous();
+        raw.Add(1.0).Div(2.0).Clamp(0.0, 1.0).permute(0, 2, 3, 1).contiguous();
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -36,9 +37,9 @@ public sealed class EmptyImage : ComfyNode
             throw new ArgumentException($"EmptyImage: {batch} images of {width}x{height} are too large.");
         }
         using var scope = NewDisposeScope();
-        Tensor r = full([batch, height, width, 1], ((color >> 16) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor g = full([batch, height, width, 1], ((color >> 8) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor b = full([batch, height, width, 1], (color & 0xFF) / 255.0, ScalarType.Float32);
+        Tensor r = ScalarMath.Full([batch, height, width, 1], ((color >> 16) & 0xFF) / 255.0, ScalarType.Float32);
+        Tensor g = ScalarMath.Full([batch, height, width, 1], ((color >> 8) & 0xFF) / 255.0, ScalarType.Float32);
+        Tensor b = ScalarMath.Full([batch, height, width, 1], (color & 0xFF) / 255.0, ScalarType.Float32);
         return ValueTask.FromResult(NodeOutput.Of(cat([r, g, b], -1).MoveToOuterDisposeScope()));
     }
 }

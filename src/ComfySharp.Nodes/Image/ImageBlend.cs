@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -51,7 +52,7 @@ public sealed class ImageBlend : ComfyNode
             }
         }
         Tensor blended = Blend(image1, image2, inputs.Get(BlendMode));
-        Tensor result = ((image1 * (1 - factor)) + (blended * factor)).clamp(0, 1);
+        Tensor result = (image1.Mul(1 - factor) + blended.Mul(factor)).Clamp(0, 1);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 
@@ -60,12 +61,12 @@ public sealed class ImageBlend : ComfyNode
     {
         "normal" => b,
         "multiply" => a * b,
-        "screen" => 1 - ((1 - a) * (1 - b)),
-        "overlay" => where(a <= 0.5, 2 * a * b, 1 - (2 * (1 - a) * (1 - b))),
-        "soft_light" => where(b <= 0.5, a - ((1 - (2 * b)) * a * (1 - a)), a + (((2 * b) - 1) * (SoftLightCurve(a) - a))),
+        "screen" => (a.RSub(1) * b.RSub(1)).RSub(1),
+        "overlay" => where(a.Le(0.5), a.Mul(2) * b, (a.RSub(1).Mul(2) * b.RSub(1)).RSub(1)),
+        "soft_light" => where(b.Le(0.5), a - (b.Mul(2).RSub(1) * a * a.RSub(1)), a + (b.Mul(2).Sub(1) * (SoftLightCurve(a) - a))),
         "difference" => a - b,
         _ => throw new ArgumentException($"Unsupported blend mode: {mode}"),
     };
 
-    private static Tensor SoftLightCurve(Tensor x) => where(x <= 0.25, (((16 * x) - 12) * x + 4) * x, x.sqrt());
+    private static Tensor SoftLightCurve(Tensor x) => where(x.Le(0.25), (x.Mul(16).Sub(12) * x).Add(4) * x, x.sqrt());
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -25,6 +26,6 @@ public sealed class ImageInvert : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return ValueTask.FromResult(NodeOutput.Of(1.0 - inputs.Get(Image)));
+        return ValueTask.FromResult(NodeOutput.Of(inputs.Get(Image).RSub(1.0)));
     }
 }

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -47,7 +48,7 @@ public sealed class ImagePadForOutpaint : ComfyNode
             throw new ArgumentException($"The padded image ({newW}x{newH}) would be too large.");
         }
         using var scope = NewDisposeScope();
-        Tensor padded = full([b, newH, newW, c], 0.5, ScalarType.Float32);
+        Tensor padded = ScalarMath.Full([b, newH, newW, c], 0.5, ScalarType.Float32);
         padded.narrow(1, top, h).narrow(2, left, w).copy_(image);
         Tensor mask = ones([newH, newW], ScalarType.Float32);
         float[] inner = new float[h * w];

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -40,11 +41,11 @@ public sealed class ImageSharpen : ComfyNode
         }
         using var scope = NewDisposeScope();
         long size = (radius * 2) + 1;
-        Tensor kernel = PostProcessing.GaussianKernel(size, inputs.Get(Sigma)) * -(inputs.Get(Alpha) * 10);
+        Tensor kernel = PostProcessing.GaussianKernel(size, inputs.Get(Sigma)).Mul(-(inputs.Get(Alpha) * 10));
         long center = size / 2;
-        Tensor adjusted = kernel[center, center] - kernel.sum() + 1.0;
+        Tensor adjusted = (kernel[center, center] - kernel.sum()).Add(1.0);
         kernel[center, center].copy_(adjusted);
-        Tensor result = PostProcessing.Convolve(image, kernel, radius, "ImageSharpen").clamp(0, 1);
+        Tensor result = PostProcessing.Convolve(image, kernel, radius, "ImageSharpen").Clamp(0, 1);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

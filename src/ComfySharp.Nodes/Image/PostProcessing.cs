@@ -1,4 +1,5 @@
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -18,7 +19,7 @@ public static class PostProcessing
         Tensor axis = linspace(-1, 1, size, ScalarType.Float32);
         Tensor[] grid = meshgrid([axis, axis], indexing: "ij");
         Tensor d = ((grid[0] * grid[0]) + (grid[1] * grid[1])).sqrt();
-        Tensor g = (-(d * d) / (2.0 * sigma * sigma)).exp();
+        Tensor g = (-(d * d)).Div(2.0 * sigma * sigma).exp();
         return (g / g.sum()).MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 using LatentValue = ComfySharp.Torch.Latent;
 
@@ -39,7 +40,7 @@ public sealed class LatentBlend : ComfyNode
         {
             b = Resampling.CommonUpscale(b, a.shape[3], a.shape[2], "bicubic", "center");
         }
-        Tensor result = (a * factor) + (b * (1 - factor));
+        Tensor result = a.Mul(factor) + b.Mul(1 - factor);
         return ValueTask.FromResult(NodeOutput.Of(first with { Samples = result.MoveToOuterDisposeScope() }));
     }
 }

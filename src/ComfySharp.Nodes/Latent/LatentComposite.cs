@@ -64,19 +64,19 @@ public sealed class LatentComposite : ComfyNode
                     double factor = 1.0 / feather * (t + 1);
                     if (y != 0)
                     {
-                        PySlice.Slice(mask, 2, t, 1 + t).mul_(factor);
+                        PySlice.Slice(mask, 2, t, 1 + t).MulInPlace(factor);
                     }
                     if (y + rows < toH)
                     {
-                        PySlice.Slice(mask, 2, mask.shape[2] - 1 - t, mask.shape[2] - t).mul_(factor);
+                        PySlice.Slice(mask, 2, mask.shape[2] - 1 - t, mask.shape[2] - t).MulInPlace(factor);
                     }
                     if (x != 0)
                     {
-                        PySlice.Slice(mask, 3, t, 1 + t).mul_(factor);
+                        PySlice.Slice(mask, 3, t, 1 + t).MulInPlace(factor);
                     }
                     if (x + cols < toW)
                     {
-                        PySlice.Slice(mask, 3, mask.shape[3] - 1 - t, mask.shape[3] - t).mul_(factor);
+                        PySlice.Slice(mask, 3, mask.shape[3] - 1 - t, mask.shape[3] - t).MulInPlace(factor);
                     }
                 }
                 Tensor inverse = ones_like(mask) - mask;

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Mask;
@@ -46,19 +47,19 @@ public sealed class FeatherMask : ComfyNode
         long top = Math.Min(inputs.Get(Top), h), bottom = Math.Min(inputs.Get(Bottom), h);
         for (long x = 0; x < left; x++)
         {
-            output.narrow(2, x, 1).mul_((x + 1.0) / left);
+            output.narrow(2, x, 1).MulInPlace((x + 1.0) / left);
         }
         for (long x = 0; x < right; x++)
         {
-            output.narrow(2, FromEnd(x, w), 1).mul_((x + 1.0) / right);
+            output.narrow(2, FromEnd(x, w), 1).MulInPlace((x + 1.0) / right);
         }
         for (long y = 0; y < top; y++)
         {
-            output.narrow(1, y, 1).mul_((y + 1.0) / top);
+            output.narrow(1, y, 1).MulInPlace((y + 1.0) / top);
         }
         for (long y = 0; y < bottom; y++)
         {
-            output.narrow(1, FromEnd(y, h), 1).mul_((y + 1.0) / bottom);
+            output.narrow(1, FromEnd(y, h), 1).MulInPlace((y + 1.0) / bottom);
         }
         return ValueTask.FromResult(NodeOutput.Of(output.MoveToOuterDisposeScope()));
     }

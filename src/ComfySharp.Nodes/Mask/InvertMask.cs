@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Mask;
@@ -27,7 +28,7 @@ public sealed class InvertMask : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var scope = NewDisposeScope();
-        Tensor result = 1.0 - inputs.Get(Mask);
+        Tensor result = inputs.Get(Mask).RSub(1.0);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Mask;
@@ -66,6 +67,6 @@ public sealed class MaskComposite : ComfyNode
             };
             region.copy_(combined);
         }
-        return ValueTask.FromResult(NodeOutput.Of(output.clamp(0.0, 1.0).MoveToOuterDisposeScope()));
+        return ValueTask.FromResult(NodeOutput.Of(output.Clamp(0.0, 1.0).MoveToOuterDisposeScope()));
     }
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Mask;
@@ -31,7 +32,7 @@ public sealed class SolidMask : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var scope = NewDisposeScope();
-        Tensor result = full([1L, inputs.Get(Height), inputs.Get(Width)], inputs.Get(Value), ScalarType.Float32);
+        Tensor result = ScalarMath.Full([1L, inputs.Get(Height), inputs.Get(Width)], inputs.Get(Value), ScalarType.Float32);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

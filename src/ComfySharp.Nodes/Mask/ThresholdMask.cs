@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Mask;
@@ -29,7 +30,7 @@ public sealed class ThresholdMask : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var scope = NewDisposeScope();
-        Tensor result = inputs.Get(Mask).gt(inputs.Get(Value)).to(ScalarType.Float32);
+        Tensor result = inputs.Get(Mask).Gt(inputs.Get(Value)).to(ScalarType.Float32);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

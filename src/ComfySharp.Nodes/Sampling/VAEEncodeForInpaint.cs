@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.Vae;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 using LatentValue = ComfySharp.Torch.Latent;
 
@@ -67,11 +68,11 @@ public sealed class VAEEncodeForInpaint : ComfyNode
         {
             Tensor kernel = ones(1, 1, growMaskBy, growMaskBy);
             long padding = (long)Math.Ceiling((growMaskBy - 1) / 2.0);
-            grown = nn.functional.conv2d(m.round(), kernel, padding: [padding, padding]).clamp(0, 1);
+            grown = nn.functional.conv2d(m.round(), kernel, padding: [padding, padding]).Clamp(0, 1);
         }
-        Tensor keep = (1.0 - m.round()).squeeze(1);
+        Tensor keep = m.round().RSub(1.0).squeeze(1);
         Tensor rgb = p[.., .., .., ..3];
-        rgb = (rgb - 0.5) * keep.unsqueeze(-1) + 0.5;
+        rgb = (rgb.Sub(0.5) * keep.unsqueeze(-1)).Add(0.5);
         p = p.shape[3] > 3 ? cat([rgb, p[.., .., .., 3..]], 3) : rgb;
         Tensor noiseMask = grown[.., .., ..(int)x, ..(int)y].round();
         return (p.MoveToOuterDisposeScope(), noiseMask.MoveToOuterDisposeScope());

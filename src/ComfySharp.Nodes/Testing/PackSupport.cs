@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -118,9 +119,9 @@ internal static class PackSupport
     public static torch.Tensor Multiply(object? a, object? b)
     {
         if (a is torch.Tensor ta && b is torch.Tensor tb) { return ta * tb; }
-        if (a is torch.Tensor t1) { return t1 * (float)ToDouble(b); }
-        if (b is torch.Tensor t2) { return t2 * (float)ToDouble(a); }
-        return Ones() * (float)ToDouble(a) * (float)ToDouble(b);
+        if (a is torch.Tensor t1) { return t1.Mul((float)ToDouble(b)); }
+        if (b is torch.Tensor t2) { return t2.Mul((float)ToDouble(a)); }
+        return Ones().Mul((float)ToDouble(a)).Mul((float)ToDouble(b));
     }
 
     /// <summary>True for a tensor or a float, the values the custom validators accept.</summary>

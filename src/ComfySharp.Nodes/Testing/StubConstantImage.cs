@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 
 namespace ComfySharp.Nodes.Testing;
 
@@ -24,7 +25,7 @@ public sealed class StubConstantImage : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var image = PackSupport.Ones(inputs.Get(BatchSize), inputs.Get(Height), inputs.Get(Width)) * (float)inputs.Get(Value);
+        var image = PackSupport.Ones(inputs.Get(BatchSize), inputs.Get(Height), inputs.Get(Width)).Mul((float)inputs.Get(Value));
         return ValueTask.FromResult(NodeOutput.Of(image));
     }
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -25,7 +26,7 @@ public sealed class StubMask : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var mask = torch.ones([inputs.Get(BatchSize), inputs.Get(Height), inputs.Get(Width)], torch.float32) * (float)inputs.Get(Value);
+        var mask = torch.ones([inputs.Get(BatchSize), inputs.Get(Height), inputs.Get(Width)], torch.float32).Mul((float)inputs.Get(Value));
         return ValueTask.FromResult(NodeOutput.Of(mask));
     }
 }

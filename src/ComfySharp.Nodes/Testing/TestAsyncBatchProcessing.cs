@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -30,7 +31,7 @@ public sealed class TestAsyncBatchProcessing : ComfyNode
         for (long i = 0; i < count; i++)
         {
             await PackSupport.Sleep(inputs.Get(ProcessTimePerItem), context.CancellationToken).ConfigureAwait(false);
-            inverted.Add(1 - images[i]);
+            inverted.Add(images[i].RSub(1));
             context.ReportProgress(i + 1, count);
         }
         return NodeOutput.Of(torch.stack(inverted));

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 
 namespace ComfySharp.Nodes.Testing;
 
@@ -33,6 +34,6 @@ public sealed class TestAsyncValidationError : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
-        return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones() * (float)(inputs.Get(Value) / inputs.Get(MaxValue))));
+        return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones().Mul((float)(inputs.Get(Value) / inputs.Get(MaxValue)))));
     }
 }

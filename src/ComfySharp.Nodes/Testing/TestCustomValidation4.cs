@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 
 namespace ComfySharp.Nodes.Testing;
 
@@ -34,7 +35,7 @@ public sealed class TestCustomValidation4 : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var image = PackSupport.Ones() * (float)PackSupport.ToDouble(inputs.Get(Input1)) * (float)PackSupport.ToDouble(inputs.Get(Input2));
+        var image = PackSupport.Ones().Mul((float)PackSupport.ToDouble(inputs.Get(Input1))).Mul((float)PackSupport.ToDouble(inputs.Get(Input2)));
         return ValueTask.FromResult(NodeOutput.Of(image));
     }
 }

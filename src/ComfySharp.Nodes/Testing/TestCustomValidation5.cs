@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 
 namespace ComfySharp.Nodes.Testing;
 
@@ -37,6 +38,6 @@ public sealed class TestCustomValidation5 : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         double value = inputs.Get(Input1) * inputs.Get(Input2);
-        return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones() * (float)value));
+        return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones().Mul((float)value)));
     }
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -53,7 +54,7 @@ public sealed class TestLazyMixImages : ComfyNode
         if (m.dim() == 3) { m = m.unsqueeze(-1); }
         long channels = image1.shape[^1];
         if (m.shape[^1] < channels) { m = m.repeat(1, 1, 1, channels); }
-        var result = image1 * (1 - m) + image2 * m;
+        var result = image1 * m.RSub(1) + image2 * m;
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

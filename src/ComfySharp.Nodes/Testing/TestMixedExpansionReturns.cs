@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 
 namespace ComfySharp.Nodes.Testing;
 
@@ -23,8 +24,8 @@ public sealed class TestMixedExpansionReturns : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         double value = inputs.Get(Input1);
-        if (value <= 0.1) { return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones() * 0.1f, PackSupport.Ones())); }
-        if (value <= 0.2) { return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones() * 0.2f, PackSupport.Ones())); }
+        if (value <= 0.1) { return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones().Mul(0.1f), PackSupport.Ones())); }
+        if (value <= 0.2) { return ValueTask.FromResult(NodeOutput.Of(PackSupport.Ones().Mul(0.2f), PackSupport.Ones())); }
         var g = new GraphBuilder(context.NextExpansionPrefix());
         var mask = g.Node("StubMask", ("value", 0.3), ("height", 512L), ("width", 512L), ("batch_size", 1L));
         var black = g.Node("StubImage", ("content", "BLACK"), ("height", 512L), ("width", 512L), ("batch_size", 1L));

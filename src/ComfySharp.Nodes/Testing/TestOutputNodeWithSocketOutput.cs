@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -24,6 +25,6 @@ public sealed class TestOutputNodeWithSocketOutput : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return ValueTask.FromResult(NodeOutput.Of(inputs.Get(Image) * (float)inputs.Get(Value)));
+        return ValueTask.FromResult(NodeOutput.Of(inputs.Get(Image).Mul((float)inputs.Get(Value))));
     }
 }

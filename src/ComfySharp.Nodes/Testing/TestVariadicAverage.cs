@@ -1,5 +1,6 @@
 using System.Globalization;
 using ComfySharp.Abstractions;
+using ComfySharp.Torch.Tensors;
 using TorchSharp;
 
 namespace ComfySharp.Nodes.Testing;
@@ -32,7 +33,7 @@ public sealed class TestVariadicAverage : ComfyNode
         var stacked = torch.stack(images);
         var sum = stacked[0].clone();
         for (int i = 1; i < images.Count; i++) { sum += stacked[i]; }
-        var mean = sum / (float)images.Count;
+        var mean = sum.Div((float)images.Count);
         return ValueTask.FromResult(NodeOutput.Of(mean.MoveToOuterDisposeScope()));
     }
 }

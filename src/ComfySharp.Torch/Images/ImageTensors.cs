@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Torch.Images;
@@ -20,7 +21,7 @@ public static class ImageTensors
             throw new ArgumentException($"Expected one image [H, W, C] with 1 to 4 channels, got [{string.Join(", ", image.shape)}].", nameof(image));
         }
         using var scope = NewDisposeScope();
-        using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().mul(255).clamp(0, 255).to(ScalarType.Byte).contiguous();
+        using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().Mul(255).Clamp(0, 255).to(ScalarType.Byte).contiguous();
         return new PixelBuffer((int)image.shape[1], (int)image.shape[0], (int)image.shape[2], bytes.data<byte>().ToArray());
     }
 

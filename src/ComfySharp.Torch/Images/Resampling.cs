@@ -1,3 +1,4 @@
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -134,17 +135,17 @@ public static class Resampling
         long c = from.shape[^1];
         Tensor fromNorm = linalg.vector_norm(from, 2, [-1], true);
         Tensor toNorm = linalg.vector_norm(to, 2, [-1], true);
-        Tensor fromUnit = (from / fromNorm).masked_fill(fromNorm.expand(-1, c).eq(0.0), 0.0);
-        Tensor toUnit = (to / toNorm).masked_fill(toNorm.expand(-1, c).eq(0.0), 0.0);
+        Tensor fromUnit = (from / fromNorm).MaskedFill(fromNorm.expand(-1, c).Eq(0.0), 0.0);
+        Tensor toUnit = (to / toNorm).MaskedFill(toNorm.expand(-1, c).Eq(0.0), 0.0);
         Tensor dot = (fromUnit * toUnit).sum(1);
         Tensor omega = dot.acos();
         Tensor sinOmega = omega.sin();
         Tensor r = ratio.squeeze(1);
-        Tensor result = ((1.0 - r) * omega).sin().div(sinOmega).unsqueeze(1) * fromUnit
+        Tensor result = (r.RSub(1.0) * omega).sin().div(sinOmega).unsqueeze(1) * fromUnit
             + (r * omega).sin().div(sinOmega).unsqueeze(1) * toUnit;
-        result = result * ((fromNorm * (1.0 - ratio)) + (toNorm * ratio)).expand(-1, c);
-        result = where(dot.gt(1 - 1e-5).unsqueeze(1), from, result);
-        result = where(dot.lt(1e-5 - 1).unsqueeze(1), (from * (1.0 - ratio)) + (to * ratio), result);
+        result = result * ((fromNorm * ratio.RSub(1.0)) + (toNorm * ratio)).expand(-1, c);
+        result = where(dot.Gt(1 - 1e-5).unsqueeze(1), from, result);
+        result = where(dot.Lt(1e-5 - 1).unsqueeze(1), (from * ratio.RSub(1.0)) + (to * ratio), result);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -152,13 +153,13 @@ public static class Resampling
     // neighbour (clamped at the end) and the fraction between them.
     private static (Tensor Ratios, Tensor Lower, Tensor Upper) BilinearData(long oldLength, long newLength, Device device)
     {
-        Tensor lowerCoords = arange(oldLength, ScalarType.Float32, device).reshape(1, 1, 1, -1);
+        Tensor lowerCoords = ScalarMath.Arange(oldLength, ScalarType.Float32, device).reshape(1, 1, 1, -1);
         lowerCoords = F.interpolate(lowerCoords, [1, newLength], mode: InterpolationMode.Bilinear, align_corners: false);
         Tensor ratios = lowerCoords - lowerCoords.floor();
         Tensor lower = lowerCoords.to(ScalarType.Int64);
 
-        Tensor upperCoords = arange(oldLength, ScalarType.Float32, device).reshape(1, 1, 1, -1) + 1;
-        upperCoords.narrow(3, oldLength - 1, 1).sub_(1);
+        Tensor upperCoords = ScalarMath.Arange(oldLength, ScalarType.Float32, device).reshape(1, 1, 1, -1).Add(1);
+        upperCoords.narrow(3, oldLength - 1, 1).SubInPlace(1);
         upperCoords = F.interpolate(upperCoords, [1, newLength], mode: InterpolationMode.Bilinear, align_corners: false);
         Tensor upper = upperCoords.to(ScalarType.Int64);
         return (ratios, lower, upper);
