@@ -10,7 +10,8 @@ namespace ComfySharp.Nodes.Tests;
 /// TorchSharp frees a <c>Scalar</c> only in its finalizer, and neither its implicit conversions nor its
 /// <c>Tensor op number</c> operators keep the Scalar reachable while libtorch reads it: a garbage
 /// collection started by another thread (the server always has some) can free it in the middle of the
-/// native call, which crashed the server under load. Our code therefore never lets TorchSharp make a
+/// native call, which crashed the server under load. Tensor + Tensor is affected too: TorchSharp's
+/// <c>a + b</c>, <c>a.add(b)</c> and <c>a.add_(b)</c> pass an implicit alpha Scalar of 1. Our code therefore never lets TorchSharp make a
 /// Scalar behind its back: it uses <c>ComfySharp.Torch.Tensors.ScalarMath</c> (explicit Scalars disposed
 /// after the call) or an explicit <c>using Scalar s = value.ToScalar()</c>. This test reads the IL of
 /// our TorchSharp-using assemblies and lists every place that breaks the rule.
@@ -41,12 +42,15 @@ public sealed class ScalarLifetimeTests
     {
         // The test assembly itself holds one on purpose (below), so the scanner is known to see them.
         var offenders = FindImplicitScalars(typeof(ScalarLifetimeTests).Assembly.Location);
-        Assert.Contains(offenders.Keys, k => k.Contains(nameof(Offender), StringComparison.Ordinal));
+        Assert.Contains(offenders.Keys, k => k.EndsWith(nameof(Offender) + "." + nameof(Offender.Twice), StringComparison.Ordinal));
+        Assert.Contains(offenders.Keys, k => k.EndsWith(nameof(Offender) + "." + nameof(Offender.Sum), StringComparison.Ordinal));
     }
 
     private static class Offender
     {
         public static TorchSharp.torch.Tensor Twice(TorchSharp.torch.Tensor t) => t * 2.0;
+
+        public static TorchSharp.torch.Tensor Sum(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) => a + b;
     }
 
     /// <summary>Method name → number of call sites that create a Scalar implicitly.</summary>
@@ -113,14 +117,20 @@ public sealed class ScalarLifetimeTests
         {
             return true;
         }
-        if (parentName != "Tensor" || !memberName.StartsWith("op_", StringComparison.Ordinal))
+        bool isOperator = memberName.StartsWith("op_", StringComparison.Ordinal);
+        if (parentName != "Tensor" || !(isOperator || memberName is "add" or "add_"))
         {
             return false;
         }
-        // Tensor operators with a number operand build a Scalar inside TorchSharp and drop it at once.
         var signature = metadata.GetBlobReader(member.Signature);
         var decoded = new SignatureDecoder<string, object?>(new TypeNames(), metadata, null).DecodeMethodSignature(ref signature);
-        return decoded.ParameterTypes.Any(p => Primitives.Contains(p, StringComparer.Ordinal));
+        // a + b, a.add(b) and a.add_(b) call add(b, alpha: 1) with an implicit Scalar inside TorchSharp.
+        if (memberName is "op_Addition" or "add" or "add_" && decoded.ParameterTypes.All(p => p == "Tensor") && decoded.ParameterTypes.Length == (isOperator ? 2 : 1))
+        {
+            return true;
+        }
+        // Tensor operators with a number operand build a Scalar inside TorchSharp and drop it at once.
+        return isOperator && decoded.ParameterTypes.Any(p => Primitives.Contains(p, StringComparer.Ordinal));
     }
 
     private static int OperandSize(ILOpCode opcode) => opcode switch

@@ -159,7 +159,7 @@ public sealed class ClipModel
                     double w = tokens.Chunks[k][j].Weight;
                     if (w != 1.0)
                     {
-                        z[j] = (z[j] - empty[j]).Mul(w) + empty[j];
+                        z[j] = (z[j] - empty[j]).Mul(w).Add(empty[j]);
                     }
                 }
             }

@@ -169,10 +169,10 @@ internal sealed class ClipLayer : nn.Module
         Tensor k = _k.forward(h).view(batch, tokens, _heads, headDim).transpose(1, 2);
         Tensor v = _v.forward(h).view(batch, tokens, _heads, headDim).transpose(1, 2);
         Tensor attended = F.scaled_dot_product_attention(q, k, v, mask).transpose(1, 2).reshape(batch, tokens, width);
-        x = x + _out.forward(attended);
+        x = x.Add(_out.forward(attended));
         Tensor m = _fc1.forward(_norm2.forward(x));
         m = _quickGelu ? m * sigmoid(m.Mul(1.702)) : F.gelu(m);
-        x = x + _fc2.forward(m);
+        x = x.Add(_fc2.forward(m));
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -325,7 +325,7 @@ public sealed class ClipTextEncoder : nn.Module
                 }
             }
         }
-        x = x + _positionEmbedding.Weight.narrow(0, 0, tokens).to_type(ScalarType.Float32);
+        x = x.Add(_positionEmbedding.Weight.narrow(0, 0, tokens).to_type(ScalarType.Float32));
         Tensor mask = ScalarMath.Full([tokens, tokens], -float.MaxValue, ScalarType.Float32).triu(1);
 
         int? intermediateAt = layerIndex is { } li ? (li < 0 ? Config.Layers + li : li) : null;

@@ -41,7 +41,7 @@ public static class LatentPreview
         Tensor rgb = x0[0].to_type(ScalarType.Float32).cpu().permute(1, 2, 0).matmul(factors);
         if (format.Latent2RgbBias is { } bias)
         {
-            rgb = rgb + tensor(bias.Select(v => (float)v).ToArray());
+            rgb = rgb.Add(tensor(bias.Select(v => (float)v).ToArray()));
         }
         return rgb.MoveToOuterDisposeScope();
     }

@@ -84,7 +84,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         double l = (double)index / (1L << depth);
         double r = (double)(index + 1) / (1L << depth);
         double w = (u - l) / (r - l);
-        return Point(depth, index).Mul(1 - w) + Point(depth, index + 1).Mul(w);
+        return Point(depth, index).Mul(1 - w).Add(Point(depth, index + 1).Mul(w));
     }
 
     private Tensor Point(int depth, long index)
@@ -103,7 +103,7 @@ public sealed class BrownianTreeNoiseSampler : INoiseSampler
         Tensor right = Point(depth - 1, index / 2 + 1);
         double halfWidth = (_t1 - _t0) / (1L << depth);
         using var scope = NewDisposeScope();
-        Tensor mid = ((left + right).Mul(0.5) + Draw(depth, index).Mul(Math.Sqrt(halfWidth / 2))).DetachFromDisposeScope();
+        Tensor mid = left.Add(right).Mul(0.5).Add(Draw(depth, index).Mul(Math.Sqrt(halfWidth / 2))).DetachFromDisposeScope();
         _points[(depth, index)] = mid;
         return mid;
     }

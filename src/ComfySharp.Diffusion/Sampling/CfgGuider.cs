@@ -63,7 +63,7 @@ public sealed class CfgGuider
         Tensor[] outputs = CalcCondBatch(x, sigma, skipUncond);
         Tensor cond = outputs[Positive];
         Tensor uncond = outputs[Negative];
-        Tensor result = uncond + (cond - uncond).Mul(Cfg);
+        Tensor result = uncond.Add((cond - uncond).Mul(Cfg));
         LastUncond?.Dispose();
         LastUncond = skipUncond ? null : uncond.DetachFromDisposeScope();
         return result.MoveToOuterDisposeScope();
@@ -119,8 +119,8 @@ public sealed class CfgGuider
                 long[] a = input.Area;
                 Tensor sumView = sums[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
                 Tensor countView = counts[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
-                sumView.add_(chunks[o] * input.Mult);
-                countView.add_(input.Mult);
+                sumView.AddInPlace(chunks[o] * input.Mult);
+                countView.AddInPlace(input.Mult);
             }
         }
         return [sums[Positive] / counts[Positive], sums[Negative] / counts[Negative]];

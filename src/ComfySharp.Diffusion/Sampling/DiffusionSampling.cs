@@ -92,14 +92,14 @@ public static class DiffusionSampling
                 {
                     latentMask = mask.RSub(1.0);
                     Tensor s = ModelSamplingDiscrete.AppendDims(sigma, inpaintNoise.dim());
-                    x = x * mask + (inpaintNoise * s + latent) * latentMask;
+                    x = (x * mask).Add((inpaintNoise * s).Add(latent) * latentMask);
                 }
                 Tensor output = guider.Predict(x, sigma);
                 // A copy owned by the sampler's step, like the denoised output itself.
                 context!.LastUncondDenoised = guider.LastUncond?.clone().MoveToOuterDisposeScope();
                 if (mask is not null)
                 {
-                    output = output * mask + latent * latentMask!;
+                    output = (output * mask).Add(latent * latentMask!);
                 }
                 return output.MoveToOuterDisposeScope();
             }

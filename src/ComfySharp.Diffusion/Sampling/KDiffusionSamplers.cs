@@ -24,7 +24,7 @@ public static class KDiffusionSamplers
             Tensor d = ToD(x, sigmas[i], denoised);
             ctx.Report(i, x, denoised, sigmas[i]);
             float dt = sigmas[i + 1] - sigmas[i];
-            x = (x + d.Mul(dt)).MoveToOuterDisposeScope();
+            x = x.Add(d.Mul(dt)).MoveToOuterDisposeScope();
         }
         return x;
     }
@@ -49,7 +49,7 @@ public static class KDiffusionSamplers
             {
                 Tensor d = ToD(x, sigmas[i], denoised);
                 float dt = down - sigmas[i];
-                x = (x + d.Mul(dt) + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up)).MoveToOuterDisposeScope();
+                x = x.Add(d.Mul(dt)).Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up)).MoveToOuterDisposeScope();
             }
         }
         return x;
@@ -78,10 +78,10 @@ public static class KDiffusionSamplers
             Tensor d = ToD(x, sigmas[i], uncond.Mul(alphaS));
             var (down, up) = F32.AncestralStep(sigmas[i] / alphaS, sigmas[i + 1] / alphaT, eta);
             down = alphaT * down;
-            x = denoised.Mul(alphaT) + d.Mul(down);
+            x = denoised.Mul(alphaT).Add(d.Mul(down));
             if (eta > 0 && sNoise > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(up);
+                x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(up));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -102,14 +102,14 @@ public static class KDiffusionSamplers
             float dt = sigmas[i + 1] - sigmas[i];
             if (sigmas[i + 1] == 0)
             {
-                x = x + d.Mul(dt);
+                x = x.Add(d.Mul(dt));
             }
             else
             {
-                Tensor x2 = x + d.Mul(dt);
+                Tensor x2 = x.Add(d.Mul(dt));
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
-                x = x + (d + d2).Div(2).Mul(dt);
+                x = x.Add(d.Add(d2).Div(2).Mul(dt));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -131,32 +131,32 @@ public static class KDiffusionSamplers
             float dt = sigmas[i + 1] - sigmas[i];
             if (sigmas[i + 1] == sEnd)
             {
-                x = x + d.Mul(dt);
+                x = x.Add(d.Mul(dt));
             }
             else if (sigmas[i + 2] == sEnd)
             {
-                Tensor x2 = x + d.Mul(dt);
+                Tensor x2 = x.Add(d.Mul(dt));
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
                 float w = 2 * sigmas[0];
                 float w2 = sigmas[i + 1] / w;
                 float w1 = 1 - w2;
-                x = x + (d.Mul(w1) + d2.Mul(w2)).Mul(dt);
+                x = x.Add(d.Mul(w1).Add(d2.Mul(w2)).Mul(dt));
             }
             else
             {
-                Tensor x2 = x + d.Mul(dt);
+                Tensor x2 = x.Add(d.Mul(dt));
                 Tensor denoised2 = ctx.Denoise(x2, sigmas[i + 1]);
                 Tensor d2 = ToD(x2, sigmas[i + 1], denoised2);
                 float dt2 = sigmas[i + 2] - sigmas[i + 1];
-                Tensor x3 = x2 + d2.Mul(dt2);
+                Tensor x3 = x2.Add(d2.Mul(dt2));
                 Tensor denoised3 = ctx.Denoise(x3, sigmas[i + 2]);
                 Tensor d3 = ToD(x3, sigmas[i + 2], denoised3);
                 float w = 3 * sigmas[0];
                 float w2 = sigmas[i + 1] / w;
                 float w3 = sigmas[i + 2] / w;
                 float w1 = 1 - w2 - w3;
-                x = x + (d.Mul(w1) + d2.Mul(w2) + d3.Mul(w3)).Mul(dt);
+                x = x.Add(d.Mul(w1).Add(d2.Mul(w2)).Add(d3.Mul(w3)).Mul(dt));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -176,16 +176,16 @@ public static class KDiffusionSamplers
             ctx.Report(i, x, denoised, sigmas[i]);
             if (sigmas[i + 1] == 0)
             {
-                x = x + d.Mul(sigmas[i + 1] - sigmas[i]);
+                x = x.Add(d.Mul(sigmas[i + 1] - sigmas[i]));
             }
             else
             {
                 float logA = F32.Log(sigmas[i]);
                 float sigmaMid = F32.Exp(logA + 0.5f * (F32.Log(sigmas[i + 1]) - logA));
-                Tensor x2 = x + d.Mul(sigmaMid - sigmas[i]);
+                Tensor x2 = x.Add(d.Mul(sigmaMid - sigmas[i]));
                 Tensor denoised2 = ctx.Denoise(x2, sigmaMid);
                 Tensor d2 = ToD(x2, sigmaMid, denoised2);
-                x = x + d2.Mul(sigmas[i + 1] - sigmas[i]);
+                x = x.Add(d2.Mul(sigmas[i + 1] - sigmas[i]));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -207,17 +207,17 @@ public static class KDiffusionSamplers
             Tensor d = ToD(x, sigmas[i], denoised);
             if (down == 0)
             {
-                x = x + d.Mul(down - sigmas[i]);
+                x = x.Add(d.Mul(down - sigmas[i]));
             }
             else
             {
                 float logA = F32.Log(sigmas[i]);
                 float sigmaMid = F32.Exp(logA + 0.5f * (F32.Log(down) - logA));
-                Tensor x2 = x + d.Mul(sigmaMid - sigmas[i]);
+                Tensor x2 = x.Add(d.Mul(sigmaMid - sigmas[i]));
                 Tensor denoised2 = ctx.Denoise(x2, sigmaMid);
                 Tensor d2 = ToD(x2, sigmaMid, denoised2);
-                x = x + d2.Mul(down - sigmas[i]);
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
+                x = x.Add(d2.Mul(down - sigmas[i]));
+                x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -253,7 +253,7 @@ public static class KDiffusionSamplers
                 for (int j = 0; j < curOrder; j++)
                 {
                     double coeff = LinearMultistepCoeff(curOrder, sigmas, i, j);
-                    next = next + ds[ds.Count - 1 - j].Mul(coeff);
+                    next = next.Add(ds[ds.Count - 1 - j].Mul(coeff));
                 }
                 x = next.MoveToOuterDisposeScope();
             }
@@ -308,7 +308,7 @@ public static class KDiffusionSamplers
             if (down == 0)
             {
                 Tensor d = ToD(x, sigmas[i], uncond);
-                x = x + d.Mul(down - sigmas[i]);
+                x = x.Add(d.Mul(down - sigmas[i]));
             }
             else
             {
@@ -326,11 +326,11 @@ public static class KDiffusionSamplers
             }
             if (sigmas[i + 1] > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
+                x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up));
             }
             if (guidance is not null)
             {
-                x = x + guidance;
+                x = x.Add(guidance);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -372,17 +372,17 @@ public static class KDiffusionSamplers
             Tensor x2 = x.Mul(alphaS1 / alphaS * F32.Exp(-h_)) - denoised.Mul(alphaS1 * F32.Expm1(-h_));
             if (eta > 0 && sNoise > 0)
             {
-                x2 = x2 + noise.Next(sigmas[i], sigmaS1).Mul(alphaS1).Mul(sNoise).Mul(su);
+                x2 = x2.Add(noise.Next(sigmas[i], sigmaS1).Mul(alphaS1).Mul(sNoise).Mul(su));
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
 
             (sd, su) = F32.AncestralStep(F32.Exp(-lambdaS), F32.Exp(-lambdaT), eta);
             h_ = -F32.Log(sd) - lambdaS;
-            Tensor denoisedD = denoised.Mul(1 - fac) + denoised2.Mul(fac);
+            Tensor denoisedD = denoised.Mul(1 - fac).Add(denoised2.Mul(fac));
             x = x.Mul(alphaT / alphaS * F32.Exp(-h_)) - denoisedD.Mul(alphaT * F32.Expm1(-h_));
             if (eta > 0 && sNoise > 0)
             {
-                x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(su);
+                x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT).Mul(sNoise).Mul(su));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -458,7 +458,7 @@ public static class KDiffusionSamplers
                     float r = hLast / h;
                     mix = uncond.Mul(-F32.Exp(-h)) - (denoised - oldUncond).Mul(F32.Expm1(-h) * (1 / (2 * r)));
                 }
-                x = (denoised + mix + x.Mul(F32.Exp(-h))).MoveToOuterDisposeScope();
+                x = denoised.Add(mix).Add(x.Mul(F32.Exp(-h))).MoveToOuterDisposeScope();
                 oldUncond?.Dispose();
                 oldUncond = uncond.clone().DetachFromDisposeScope();
             }
@@ -503,17 +503,17 @@ public static class KDiffusionSamplers
                     float hEta = hh * (eta + 1);
                     float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
                     float phi = -F32.Expm1(-hEta);
-                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised.Mul(alphaT * phi);
+                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)).Add(denoised.Mul(alphaT * phi));
                     if (oldDenoised is not null && hLast is { } last)
                     {
                         float r = last / hh;
                         x = heun
-                            ? x + (denoised - oldDenoised).Mul(alphaT * (phi / -hEta + 1) * (1 / r))
-                            : x + (denoised - oldDenoised).Mul(0.5f * alphaT * phi * (1 / r));
+                            ? x.Add((denoised - oldDenoised).Mul(alphaT * (phi / -hEta + 1) * (1 / r)))
+                            : x.Add((denoised - oldDenoised).Mul(0.5f * alphaT * phi * (1 / r)));
                     }
                     if (eta > 0 && sNoise > 0)
                     {
-                        x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
+                        x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise));
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -561,29 +561,29 @@ public static class KDiffusionSamplers
                     h = hh;
                     float hEta = hh * (eta + 1);
                     float alphaT = sigmas[i + 1] * F32.Exp(lambdaT);
-                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)) + denoised.Mul(alphaT * -F32.Expm1(-hEta));
+                    x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-hh * eta)).Add(denoised.Mul(alphaT * -F32.Expm1(-hEta)));
                     if (h2 is { } hTwo && h1 is { } hOne && denoised1 is not null && denoised2 is not null)
                     {
                         float r0 = hOne / hh;
                         float r1 = hTwo / hh;
                         Tensor d10 = (denoised - denoised1).Div(r0);
                         Tensor d11 = (denoised1 - denoised2).Div(r1);
-                        Tensor d1 = d10 + (d10 - d11).Mul(r0 / (r0 + r1));
+                        Tensor d1 = d10.Add((d10 - d11).Mul(r0 / (r0 + r1)));
                         Tensor d2 = (d10 - d11).Div(r0 + r1);
                         float phi2 = F32.Expm1(-hEta) / hEta + 1;
                         float phi3 = phi2 / hEta - 0.5f;
-                        x = x + d1.Mul(alphaT * phi2) - d2.Mul(alphaT * phi3);
+                        x = x.Add(d1.Mul(alphaT * phi2)) - d2.Mul(alphaT * phi3);
                     }
                     else if (h1 is { } hOnly && denoised1 is not null)
                     {
                         float r = hOnly / hh;
                         Tensor d = (denoised - denoised1).Div(r);
                         float phi2 = F32.Expm1(-hEta) / hEta + 1;
-                        x = x + d.Mul(alphaT * phi2);
+                        x = x.Add(d.Mul(alphaT * phi2));
                     }
                     if (eta > 0 && sNoise > 0)
                     {
-                        x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise);
+                        x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1] * F32.Sqrt(-F32.Expm1(-2 * hh * eta)) * sNoise));
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -622,7 +622,7 @@ public static class KDiffusionSamplers
             Tensor mu = (xv - eps.Mul((1 - alpha) / F32.Sqrt(1 - alphaCumprod))).Mul(F32.Sqrt(1f / alpha));
             if (sigmaPrev > 0)
             {
-                mu = mu + noise.Next(sigma, sigmaPrev).Mul(F32.Sqrt((1 - alpha) * (1f - alphaCumprodPrev) / (1f - alphaCumprod)));
+                mu = mu.Add(noise.Next(sigma, sigmaPrev).Mul(F32.Sqrt((1 - alpha) * (1f - alphaCumprodPrev) / (1f - alphaCumprod))));
             }
             x = sigmas[i + 1] != 0 ? mu.Mul(F32.Sqrt(1f + sigmas[i + 1] * sigmas[i + 1])) : mu;
             x = x.MoveToOuterDisposeScope();
@@ -644,7 +644,7 @@ public static class KDiffusionSamplers
             x = denoised;
             if (sigmas[i + 1] > 0)
             {
-                x = noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1]) + x;
+                x = noise.Next(sigmas[i], sigmas[i + 1]).Mul(sigmas[i + 1]).Add(x);
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -674,20 +674,20 @@ public static class KDiffusionSamplers
                 }
                 else if (order == 1)
                 {
-                    x = x + dCur.Mul(step);
+                    x = x.Add(dCur.Mul(step));
                 }
                 else if (!variableStep)
                 {
                     x = order switch
                     {
-                        2 => x + (dCur.Mul(3) - buffer[^1]).Div(2).Mul(step),
-                        3 => x + (dCur.Mul(23) - buffer[^1].Mul(16) + buffer[^2].Mul(5)).Div(12).Mul(step),
-                        _ => x + (dCur.Mul(55) - buffer[^1].Mul(59) + buffer[^2].Mul(37) - buffer[^3].Mul(9)).Div(24).Mul(step),
+                        2 => x.Add((dCur.Mul(3) - buffer[^1]).Div(2).Mul(step)),
+                        3 => x.Add((dCur.Mul(23) - buffer[^1].Mul(16)).Add(buffer[^2].Mul(5)).Div(12).Mul(step)),
+                        _ => x.Add(((dCur.Mul(55) - buffer[^1].Mul(59)).Add(buffer[^2].Mul(37)) - buffer[^3].Mul(9)).Div(24).Mul(step)),
                     };
                 }
                 else
                 {
-                    x = x + IpndmVariableUpdate(sigmas, i, order, dCur, buffer).Mul(step);
+                    x = x.Add(IpndmVariableUpdate(sigmas, i, order, dCur, buffer).Mul(step));
                 }
                 x = x.MoveToOuterDisposeScope();
                 if (buffer.Count == maxOrder - 1)
@@ -713,7 +713,7 @@ public static class KDiffusionSamplers
         {
             float c1 = (2 + hn / hn1) / 2;
             float c2 = -(hn / hn1) / 2;
-            return dCur.Mul(c1) + buffer[^1].Mul(c2);
+            return dCur.Mul(c1).Add(buffer[^1].Mul(c2));
         }
         float hn2 = t[i - 1] - t[i - 2];
         float temp1 = (1 - hn / (3 * (hn + hn1)) * (hn * (hn + hn1)) / (hn1 * (hn1 + hn2))) / 2;
@@ -722,7 +722,7 @@ public static class KDiffusionSamplers
             float c1 = (2 + hn / hn1) / 2 + temp1;
             float c2 = -(hn / hn1) / 2 - (1 + hn1 / hn2) * temp1;
             float c3 = temp1 * hn1 / hn2;
-            return dCur.Mul(c1) + buffer[^1].Mul(c2) + buffer[^2].Mul(c3);
+            return dCur.Mul(c1).Add(buffer[^1].Mul(c2)).Add(buffer[^2].Mul(c3));
         }
         float hn3 = t[i - 2] - t[i - 3];
         float temp2 = ((1 - hn / (3 * (hn + hn1))) / 2 + (1 - hn / (2 * (hn + hn1))) * hn / (6 * (hn + hn1 + hn2)))
@@ -732,7 +732,7 @@ public static class KDiffusionSamplers
         float d2 = -(hn / hn1) / 2 - (1 + hn1 / hn2) * temp1 - (1 + hn1 / hn2 + k) * temp2;
         float d3 = temp1 * hn1 / hn2 + (hn1 / hn2 + k * (1 + hn2 / hn3)) * temp2;
         float d4 = -temp2 * k * hn1 / hn2;
-        return dCur.Mul(d1) + buffer[^1].Mul(d2) + buffer[^2].Mul(d3) + buffer[^3].Mul(d4);
+        return dCur.Mul(d1).Add(buffer[^1].Mul(d2)).Add(buffer[^2].Mul(d3)).Add(buffer[^3].Mul(d4));
     }
 
     /// <summary>DEIS (time-integrated Adams-Bashforth in the VP time variable, order 3).</summary>
@@ -758,15 +758,15 @@ public static class KDiffusionSamplers
                 }
                 if (order == 1)
                 {
-                    x = x + dCur.Mul(tNext - tCur);
+                    x = x.Add(dCur.Mul(tNext - tCur));
                 }
                 else
                 {
                     double[] c = coeffs[i];
-                    Tensor next = x + dCur.Mul(c[0]);
+                    Tensor next = x.Add(dCur.Mul(c[0]));
                     for (int k = 1; k < order; k++)
                     {
-                        next = next + buffer[^k].Mul(c[k]);
+                        next = next.Add(buffer[^k].Mul(c[k]));
                     }
                     x = next;
                 }
@@ -808,12 +808,12 @@ public static class KDiffusionSamplers
                     if (cfgPp)
                     {
                         Tensor d = ToD(x, sigmas[i], uncond);
-                        x = denoised + d.Mul(down);
+                        x = denoised.Add(d.Mul(down));
                     }
                     else
                     {
                         Tensor d = ToD(x, sigmas[i], denoised);
-                        x = x + d.Mul(down - sigmas[i]);
+                        x = x.Add(d.Mul(down - sigmas[i]));
                     }
                 }
                 else
@@ -830,17 +830,17 @@ public static class KDiffusionSamplers
                     float b2 = NanToZero(phi2 / c2);
                     if (cfgPp)
                     {
-                        x = x + (denoised - uncond);
-                        x = x.Mul(F32.Exp(-h)) + (uncond.Mul(b1) + oldDenoised.Mul(b2)).Mul(h);
+                        x = x.Add(denoised - uncond);
+                        x = x.Mul(F32.Exp(-h)).Add(uncond.Mul(b1).Add(oldDenoised.Mul(b2)).Mul(h));
                     }
                     else
                     {
-                        x = x.Mul(F32.Exp(-h)) + (denoised.Mul(b1) + oldDenoised.Mul(b2)).Mul(h);
+                        x = x.Mul(F32.Exp(-h)).Add(denoised.Mul(b1).Add(oldDenoised.Mul(b2)).Mul(h));
                     }
                 }
                 if (sigmas[i + 1] > 0 && up > 0)
                 {
-                    x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up);
+                    x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(sNoise).Mul(up));
                 }
                 x = x.MoveToOuterDisposeScope();
                 oldDenoised?.Dispose();
@@ -878,10 +878,10 @@ public static class KDiffusionSamplers
                 }
                 else
                 {
-                    x = cfgPp ? denoised + d.Mul(sigmas[i + 1]) : x + d.Mul(dt);
+                    x = cfgPp ? denoised.Add(d.Mul(sigmas[i + 1])) : x.Add(d.Mul(dt));
                     if (i >= 1 && oldD is not null)
                     {
-                        x = x + (d - oldD).Mul(gamma - 1).Mul(dt);
+                        x = x.Add((d - oldD).Mul(gamma - 1).Mul(dt));
                     }
                 }
                 x = x.MoveToOuterDisposeScope();
@@ -925,7 +925,7 @@ public static class KDiffusionSamplers
                     float alphaT = sigmas[i + 1] / lt;
                     float rAlpha = alphaT / alphaS;
                     float r = Scaler(lt) / Scaler(ls);
-                    x = x.Mul(rAlpha * r) + denoised.Mul(alphaT * (1 - r));
+                    x = x.Mul(rAlpha * r).Add(denoised.Mul(alphaT * (1 - r)));
                     if (stage >= 2 && oldDenoised is not null)
                     {
                         float dt = lt - ls;
@@ -941,11 +941,11 @@ public static class KDiffusionSamplers
                         s *= stepSize;
                         su *= stepSize;
                         Tensor denoisedD = (denoised - oldDenoised).Div(ls - lambdas[i - 1]);
-                        x = x + denoisedD.Mul(alphaT * (dt + (float)s * Scaler(lt)));
+                        x = x.Add(denoisedD.Mul(alphaT * (dt + (float)s * Scaler(lt))));
                         if (stage >= 3 && oldDenoisedD is not null)
                         {
                             Tensor denoisedU = (denoisedD - oldDenoisedD).Div((ls - lambdas[i - 2]) / 2);
-                            x = x + denoisedU.Mul(alphaT * (dt * dt / 2 + (float)su * Scaler(lt)));
+                            x = x.Add(denoisedU.Mul(alphaT * (dt * dt / 2 + (float)su * Scaler(lt))));
                         }
                         oldDenoisedD?.Dispose();
                         oldDenoisedD = denoisedD.DetachFromDisposeScope();
@@ -955,7 +955,7 @@ public static class KDiffusionSamplers
                         float amount = F32.Sqrt(lt * lt - ls * ls * r * r);
                         if (!float.IsNaN(amount))
                         {
-                            x = x + noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT * sNoise * amount);
+                            x = x.Add(noise.Next(sigmas[i], sigmas[i + 1]).Mul(alphaT * sNoise * amount));
                         }
                     }
                 }
@@ -1007,25 +1007,25 @@ public static class KDiffusionSamplers
             if (inject)
             {
                 sdeNoise = noise.Next(sigmas[i], sigmaS1).Mul(F32.Sqrt(-F32.Expm1(-2 * r * h * eta)));
-                x2 = x2 + sdeNoise.Mul(sigmaS1).Mul(sNoise);
+                x2 = x2.Add(sdeNoise.Mul(sigmaS1).Mul(sNoise));
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
             if (!phi2Solver)
             {
-                Tensor denoisedD = denoised + (denoised2 - denoised).Mul(fac);
+                Tensor denoisedD = denoised.Add((denoised2 - denoised).Mul(fac));
                 x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - denoisedD.Mul(alphaT * HPhi1(-hEta));
             }
             else
             {
                 float b2 = HPhi2(-hEta) / r;
                 float b1 = HPhi1(-hEta) - b2;
-                x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised.Mul(b1) + denoised2.Mul(b2)).Mul(alphaT);
+                x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - denoised.Mul(b1).Add(denoised2.Mul(b2)).Mul(alphaT);
             }
             if (inject && sdeNoise is not null)
             {
                 float segment = (r - 1) * h * eta;
-                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS1, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
-                x = x + sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise);
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)).Add(noise.Next(sigmaS1, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2))));
+                x = x.Add(sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise));
             }
             x = x.MoveToOuterDisposeScope();
         }
@@ -1064,29 +1064,29 @@ public static class KDiffusionSamplers
             if (inject)
             {
                 sdeNoise = noise.Next(sigmas[i], sigmaS1).Mul(F32.Sqrt(-F32.Expm1(-2 * r1 * h * eta)));
-                x2 = x2 + sdeNoise.Mul(sigmaS1).Mul(sNoise);
+                x2 = x2.Add(sdeNoise.Mul(sigmaS1).Mul(sNoise));
             }
             Tensor denoised2 = ctx.Denoise(x2, sigmaS1);
 
             float a32 = r2 / r1 * HPhi2(-r2 * hEta);
             float a31 = HPhi1(-r2 * hEta) - a32;
-            Tensor x3 = x.Mul(sigmaS2 / sigmas[i] * F32.Exp(-r2 * h * eta)) - (denoised.Mul(a31) + denoised2.Mul(a32)).Mul(alphaS2);
+            Tensor x3 = x.Mul(sigmaS2 / sigmas[i] * F32.Exp(-r2 * h * eta)) - denoised.Mul(a31).Add(denoised2.Mul(a32)).Mul(alphaS2);
             if (inject && sdeNoise is not null)
             {
                 float segment = (r1 - r2) * h * eta;
-                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS1, sigmaS2).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
-                x3 = x3 + sdeNoise.Mul(sigmaS2).Mul(sNoise);
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)).Add(noise.Next(sigmaS1, sigmaS2).Mul(F32.Sqrt(-F32.Expm1(segment * 2))));
+                x3 = x3.Add(sdeNoise.Mul(sigmaS2).Mul(sNoise));
             }
             Tensor denoised3 = ctx.Denoise(x3, sigmaS2);
 
             float b3 = HPhi2(-hEta) / r2;
             float b1 = HPhi1(-hEta) - b3;
-            x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - (denoised.Mul(b1) + denoised3.Mul(b3)).Mul(alphaT);
+            x = x.Mul(sigmas[i + 1] / sigmas[i] * F32.Exp(-h * eta)) - denoised.Mul(b1).Add(denoised3.Mul(b3)).Mul(alphaT);
             if (inject && sdeNoise is not null)
             {
                 float segment = (r2 - 1) * h * eta;
-                sdeNoise = sdeNoise.Mul(F32.Exp(segment)) + noise.Next(sigmaS2, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2)));
-                x = x + sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise);
+                sdeNoise = sdeNoise.Mul(F32.Exp(segment)).Add(noise.Next(sigmaS2, sigmas[i + 1]).Mul(F32.Sqrt(-F32.Expm1(segment * 2))));
+                x = x.Add(sdeNoise.Mul(sigmas[i + 1]).Mul(sNoise));
             }
             x = x.MoveToOuterDisposeScope();
         }

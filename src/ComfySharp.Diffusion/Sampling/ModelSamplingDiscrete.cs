@@ -84,7 +84,7 @@ public sealed class ModelSamplingDiscrete
         Tensor high = t.ceil().to_type(ScalarType.Int64);
         Tensor w = t.frac();
         Tensor logs = LogSigmasTensor();
-        Tensor logSigma = w.RSub(1) * logs[low] + w * logs[high];
+        Tensor logSigma = (w.RSub(1) * logs[low]).Add(w * logs[high]);
         return logSigma.exp().MoveToOuterDisposeScope();
     }
 
@@ -146,7 +146,7 @@ public sealed class ModelSamplingDiscrete
         Tensor scaled = maxDenoise
             ? noise * tensor(1.0f + sigma * sigma).sqrt()
             : noise.Mul(sigma);
-        return scaled + latent;
+        return scaled.Add(latent);
     }
 
     /// <summary>True when σ₀ is the model's σ_max (within 1e-5 relative) or above: the latent is then ignored.</summary>

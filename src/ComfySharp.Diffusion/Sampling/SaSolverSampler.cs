@@ -57,10 +57,10 @@ public static class SaSolverSampler
             {
                 double[] b = Coefficients(sigmas[i], lambdas[(i - correctorUsed + 1)..(i + 1)], lambdas[i - 1], lambdas[i], tau);
                 Tensor corr = Combine(preds, correctorUsed, b);
-                x = x.Mul((float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tau * tau) * h))) + corr;
+                x = x.Mul((float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tau * tau) * h))).Add(corr);
                 if (tau > 0 && sNoise > 0 && noise is not null)
                 {
-                    x = x + noise;
+                    x = x.Add(noise);
                 }
                 if (usePece)
                 {
@@ -81,12 +81,12 @@ public static class SaSolverSampler
                 double[] b = Coefficients(sigmas[i + 1], lambdas[(i - predictorUsed + 1)..(i + 1)], lambdas[i], lambdas[i + 1], tau);
                 Tensor pred = Combine(preds, predictorUsed, b);
                 h = lambdas[i + 1] - lambdas[i];
-                xPred = x.Mul((float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tau * tau) * h))) + pred;
+                xPred = x.Mul((float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tau * tau) * h))).Add(pred);
                 if (tau > 0 && sNoise > 0)
                 {
                     noise?.Dispose();
                     noise = noiseSampler.Next(sigmas[i], sigmas[i + 1]).Mul((float)(sigmas[i + 1] * Math.Sqrt(-F32.Expm1(-2 * tau * tau * h)) * sNoise)).DetachFromDisposeScope();
-                    xPred = xPred + noise;
+                    xPred = xPred.Add(noise);
                 }
             }
             x = x.MoveToOuterDisposeScope();
@@ -102,7 +102,7 @@ public static class SaSolverSampler
         Tensor sum = preds[^count].Mul((float)b[0]);
         for (int k = 1; k < count; k++)
         {
-            sum = sum + preds[preds.Count - count + k].Mul((float)b[k]);
+            sum = sum.Add(preds[preds.Count - count + k].Mul((float)b[k]));
         }
         return sum;
     }

@@ -165,7 +165,7 @@ public static class Schedulers
     {
         using var scope = NewDisposeScope();
         Tensor idx = ScalarMath.Arange(n, ScalarType.Float32).DivInPlace(n - 1);
-        Tensor sigmas = (idx.Mul(Math.Atan(sigmaMin)) + idx.RSub(1).Mul(Math.Atan(sigmaMax))).tan_();
+        Tensor sigmas = idx.Mul(Math.Atan(sigmaMin)).Add(idx.RSub(1).Mul(Math.Atan(sigmaMax))).tan_();
         return AppendZero(sigmas.data<float>().ToArray());
     }
 }

@@ -146,7 +146,7 @@ public static class UniPcSampler
             Tensor predRes = d1s[0].Mul((float)rhosP[0]);
             for (int k = 1; k < d1s.Count; k++)
             {
-                predRes = predRes + d1s[k].Mul((float)rhosP[k]);
+                predRes = predRes.Add(d1s[k].Mul((float)rhosP[k]));
             }
             xT = xT_ - predRes.Mul(alphaT * bH);
         }
@@ -159,7 +159,7 @@ public static class UniPcSampler
             Tensor corr = d1T.Mul((float)rhosC[^1]);
             for (int k = 0; k < d1s.Count; k++)
             {
-                corr = corr + d1s[k].Mul((float)rhosC[k]);
+                corr = corr.Add(d1s[k].Mul((float)rhosC[k]));
             }
             xT = xT_ - corr.Mul(alphaT * bH);
             modelT = modelT.MoveToOuterDisposeScope();

@@ -45,7 +45,7 @@ public sealed class WeightPatching : IDisposable
             Tensor weight = parameter.to_type(ScalarType.Float32);
             foreach (WeightPatch patch in group)
             {
-                weight = weight + patch.ComputeDelta(weight).Mul(patch.Strength).to_type(ScalarType.Float32);
+                weight = weight.Add(patch.ComputeDelta(weight).Mul(patch.Strength).to_type(ScalarType.Float32));
             }
             parameter.copy_(weight.to_type(roundTo ?? parameter.dtype));
             result._backups.Add((parameter, backup));

@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Layers;
+using ComfySharp.Torch.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -115,9 +116,9 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor n1 = norm1.forward(x);
-        x = x + attn1.forward(n1, n1);
-        x = x + attn2.forward(norm2.forward(x), context);
-        x = x + ff.forward(norm3.forward(x));
+        x = x.Add(attn1.forward(n1, n1));
+        x = x.Add(attn2.forward(norm2.forward(x), context));
+        x = x.Add(ff.forward(norm3.forward(x)));
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -175,6 +176,6 @@ public sealed class SpatialTransformer : UNetLayer
         {
             t = proj_out.forward(t);
         }
-        return (t + x).MoveToOuterDisposeScope();
+        return t.Add(x).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Layers;
+using ComfySharp.Torch.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -71,9 +72,9 @@ public sealed class ResBlock : UNetLayer
         using var scope = NewDisposeScope();
         Tensor h = in_layers.forward(x);
         Tensor embOut = emb_layers.forward(emb).to_type(h.dtype);
-        h = out_layers.forward(h + embOut[.., .., TensorIndex.None, TensorIndex.None]);
+        h = out_layers.forward(h.Add(embOut[.., .., TensorIndex.None, TensorIndex.None]));
         Tensor skip = skip_connection is null ? x : skip_connection.forward(x);
-        return (skip + h).MoveToOuterDisposeScope();
+        return skip.Add(h).MoveToOuterDisposeScope();
     }
 }
 

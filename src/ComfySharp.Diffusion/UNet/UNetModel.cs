@@ -148,7 +148,7 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
             {
                 throw new ArgumentException("This model needs the class/pooled vector y.", nameof(y));
             }
-            emb = emb + label_emb.forward(y.to(ComputeType, Device));
+            emb = emb.Add(label_emb.forward(y.to(ComputeType, Device)));
         }
 
         var skips = new Stack<Tensor>();

@@ -1,4 +1,5 @@
 using ComfySharp.Diffusion.Layers;
+using ComfySharp.Torch.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -55,7 +56,7 @@ public sealed class VaeResnetBlock : nn.Module<Tensor, Tensor>
         Tensor h = conv1.forward(F.silu(norm1.forward(input)));
         h = conv2.forward(F.silu(norm2.forward(h)));
         Tensor skip = nin_shortcut is null ? input : nin_shortcut.forward(input);
-        return (skip + h).MoveToOuterDisposeScope();
+        return skip.Add(h).MoveToOuterDisposeScope();
     }
 }
 
@@ -90,7 +91,7 @@ public sealed class VaeAttnBlock : nn.Module<Tensor, Tensor>
         Tensor Tokens(Tensor t) => t.reshape(b, 1, c, h * w).transpose(2, 3);
         Tensor attended = F.scaled_dot_product_attention(Tokens(q.forward(n)), Tokens(k.forward(n)), Tokens(v.forward(n)));
         Tensor back = attended.transpose(2, 3).reshape(b, c, h, w);
-        return (input + proj_out.forward(back)).MoveToOuterDisposeScope();
+        return input.Add(proj_out.forward(back)).MoveToOuterDisposeScope();
     }
 }
 

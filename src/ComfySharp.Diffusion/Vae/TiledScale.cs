@@ -60,8 +60,8 @@ public static class TiledScale
                         }
                     }
                     long outY = Scaled(posY, scale), outX = Scaled(posX, scale);
-                    output.narrow(2, outY, mask.shape[2]).narrow(3, outX, mask.shape[3]).add_(piece * mask);
-                    weights.narrow(2, outY, mask.shape[2]).narrow(3, outX, mask.shape[3]).add_(mask);
+                    output.narrow(2, outY, mask.shape[2]).narrow(3, outX, mask.shape[3]).AddInPlace(piece * mask);
+                    weights.narrow(2, outY, mask.shape[2]).narrow(3, outX, mask.shape[3]).AddInPlace(mask);
                 }
             }
             results.Add(output / weights);

@@ -79,9 +79,7 @@ public sealed class VaeModel : IDisposable
         using var scope = NewDisposeScope();
         int ratio = DownscaleRatio;
         int channels = Network.Config.ImageChannels;
-        Tensor sum = TiledScale.Apply(latent, RunDecoder, tileX / 2, tileY * 2, overlap, ratio, channels, cancellationToken)
-            + TiledScale.Apply(latent, RunDecoder, tileX * 2, tileY / 2, overlap, ratio, channels, cancellationToken)
-            + TiledScale.Apply(latent, RunDecoder, tileX, tileY, overlap, ratio, channels, cancellationToken);
+        Tensor sum = TiledScale.Apply(latent, RunDecoder, tileX / 2, tileY * 2, overlap, ratio, channels, cancellationToken).Add(TiledScale.Apply(latent, RunDecoder, tileX * 2, tileY / 2, overlap, ratio, channels, cancellationToken)).Add(TiledScale.Apply(latent, RunDecoder, tileX, tileY, overlap, ratio, channels, cancellationToken));
         return ToImage(sum.Div(3.0)).MoveToOuterDisposeScope();
     }
 
@@ -112,9 +110,7 @@ public sealed class VaeModel : IDisposable
         Tensor pixels = ToPixels(image);
         double scale = 1.0 / DownscaleRatio;
         int channels = LatentChannels;
-        Tensor sum = TiledScale.Apply(pixels, RunEncoder, tileX, tileY, overlap, scale, channels, cancellationToken)
-            + TiledScale.Apply(pixels, RunEncoder, tileX * 2, tileY / 2, overlap, scale, channels, cancellationToken)
-            + TiledScale.Apply(pixels, RunEncoder, tileX / 2, tileY * 2, overlap, scale, channels, cancellationToken);
+        Tensor sum = TiledScale.Apply(pixels, RunEncoder, tileX, tileY, overlap, scale, channels, cancellationToken).Add(TiledScale.Apply(pixels, RunEncoder, tileX * 2, tileY / 2, overlap, scale, channels, cancellationToken)).Add(TiledScale.Apply(pixels, RunEncoder, tileX / 2, tileY * 2, overlap, scale, channels, cancellationToken));
         return sum.Div(3.0).MoveToOuterDisposeScope();
     }
 

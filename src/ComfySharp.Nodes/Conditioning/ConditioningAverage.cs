@@ -53,11 +53,11 @@ public sealed class ConditioningAverage : ComfyNode
             {
                 t0 = cat([t0, zeros(1, t1.shape[1] - t0.shape[1], t1.shape[2], dtype: t0.dtype)], 1);
             }
-            Tensor blended = (t1.Mul(strength) + t0.Mul(1.0 - strength)).DetachFromDisposeScope();
+            Tensor blended = t1.Mul(strength).Add(t0.Mul(1.0 - strength)).DetachFromDisposeScope();
             ConditioningEntry updated = entry with { Embedding = blended };
             if (pooledFrom is not null && pooledTo is not null)
             {
-                updated = updated.With(ConditioningKeys.PooledOutput, (pooledTo.Mul(strength) + pooledFrom.Mul(1.0 - strength)).DetachFromDisposeScope());
+                updated = updated.With(ConditioningKeys.PooledOutput, pooledTo.Mul(strength).Add(pooledFrom.Mul(1.0 - strength)).DetachFromDisposeScope());
             }
             else if (pooledFrom is not null)
             {

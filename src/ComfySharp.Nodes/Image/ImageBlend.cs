@@ -52,7 +52,7 @@ public sealed class ImageBlend : ComfyNode
             }
         }
         Tensor blended = Blend(image1, image2, inputs.Get(BlendMode));
-        Tensor result = (image1.Mul(1 - factor) + blended.Mul(factor)).Clamp(0, 1);
+        Tensor result = image1.Mul(1 - factor).Add(blended.Mul(factor)).Clamp(0, 1);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 
@@ -63,7 +63,7 @@ public sealed class ImageBlend : ComfyNode
         "multiply" => a * b,
         "screen" => (a.RSub(1) * b.RSub(1)).RSub(1),
         "overlay" => where(a.Le(0.5), a.Mul(2) * b, (a.RSub(1).Mul(2) * b.RSub(1)).RSub(1)),
-        "soft_light" => where(b.Le(0.5), a - (b.Mul(2).RSub(1) * a * a.RSub(1)), a + (b.Mul(2).Sub(1) * (SoftLightCurve(a) - a))),
+        "soft_light" => where(b.Le(0.5), a - (b.Mul(2).RSub(1) * a * a.RSub(1)), a.Add(b.Mul(2).Sub(1) * (SoftLightCurve(a) - a))),
         "difference" => a - b,
         _ => throw new ArgumentException($"Unsupported blend mode: {mode}"),
     };

@@ -1,5 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
+using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -85,7 +86,7 @@ public sealed class ImageCompositeMasked : ComfyNode
         Tensor maskPart = mask.narrow(2, 0, rows).narrow(3, 0, cols);
         Tensor sourcePart = source.narrow(2, 0, rows).narrow(3, 0, cols);
         Tensor region = destination.narrow(2, top, rows).narrow(3, left, cols);
-        Tensor blended = (maskPart * sourcePart) + ((ones_like(maskPart) - maskPart) * region);
+        Tensor blended = (maskPart * sourcePart).Add((ones_like(maskPart) - maskPart) * region);
         region.copy_(blended);
         return destination;
     }

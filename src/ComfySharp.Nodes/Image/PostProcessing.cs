@@ -18,7 +18,7 @@ public static class PostProcessing
         using var scope = NewDisposeScope();
         Tensor axis = linspace(-1, 1, size, ScalarType.Float32);
         Tensor[] grid = meshgrid([axis, axis], indexing: "ij");
-        Tensor d = ((grid[0] * grid[0]) + (grid[1] * grid[1])).sqrt();
+        Tensor d = (grid[0] * grid[0]).Add(grid[1] * grid[1]).sqrt();
         Tensor g = (-(d * d)).Div(2.0 * sigma * sigma).exp();
         return (g / g.sum()).MoveToOuterDisposeScope();
     }

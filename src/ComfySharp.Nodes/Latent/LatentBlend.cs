@@ -40,7 +40,7 @@ public sealed class LatentBlend : ComfyNode
         {
             b = Resampling.CommonUpscale(b, a.shape[3], a.shape[2], "bicubic", "center");
         }
-        Tensor result = a.Mul(factor) + b.Mul(1 - factor);
+        Tensor result = a.Mul(factor).Add(b.Mul(1 - factor));
         return ValueTask.FromResult(NodeOutput.Of(first with { Samples = result.MoveToOuterDisposeScope() }));
     }
 }

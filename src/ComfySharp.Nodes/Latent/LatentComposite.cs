@@ -80,7 +80,7 @@ public sealed class LatentComposite : ComfyNode
                     }
                 }
                 Tensor inverse = ones_like(mask) - mask;
-                region.copy_((part * mask) + (region * inverse));
+                region.copy_((part * mask).Add(region * inverse));
             }
         }
         return ValueTask.FromResult(NodeOutput.Of(to with { Samples = destination.MoveToOuterDisposeScope() }));

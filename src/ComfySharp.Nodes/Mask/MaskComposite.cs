@@ -58,7 +58,7 @@ public sealed class MaskComposite : ComfyNode
             Tensor combined = operation switch
             {
                 "multiply" => region * sourcePart,
-                "add" => region + sourcePart,
+                "add" => region.Add(sourcePart),
                 "subtract" => region - sourcePart,
                 "and" => region.round().to(ScalarType.Bool).bitwise_and(sourcePart.round().to(ScalarType.Bool)).to(ScalarType.Float32),
                 "or" => region.round().to(ScalarType.Bool).bitwise_or(sourcePart.round().to(ScalarType.Bool)).to(ScalarType.Float32),

@@ -54,7 +54,7 @@ public sealed class TestLazyMixImages : ComfyNode
         if (m.dim() == 3) { m = m.unsqueeze(-1); }
         long channels = image1.shape[^1];
         if (m.shape[^1] < channels) { m = m.repeat(1, 1, 1, channels); }
-        var result = image1 * m.RSub(1) + image2 * m;
+        var result = (image1 * m.RSub(1)).Add(image2 * m);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }
 }

@@ -32,7 +32,7 @@ public sealed class TestVariadicAverage : ComfyNode
         using var scope = torch.NewDisposeScope();
         var stacked = torch.stack(images);
         var sum = stacked[0].clone();
-        for (int i = 1; i < images.Count; i++) { sum += stacked[i]; }
+        for (int i = 1; i < images.Count; i++) { sum = sum.Add(stacked[i]); }
         var mean = sum.Div((float)images.Count);
         return ValueTask.FromResult(NodeOutput.Of(mean.MoveToOuterDisposeScope()));
     }

@@ -141,11 +141,10 @@ public static class Resampling
         Tensor omega = dot.acos();
         Tensor sinOmega = omega.sin();
         Tensor r = ratio.squeeze(1);
-        Tensor result = (r.RSub(1.0) * omega).sin().div(sinOmega).unsqueeze(1) * fromUnit
-            + (r * omega).sin().div(sinOmega).unsqueeze(1) * toUnit;
-        result = result * ((fromNorm * ratio.RSub(1.0)) + (toNorm * ratio)).expand(-1, c);
+        Tensor result = ((r.RSub(1.0) * omega).sin().div(sinOmega).unsqueeze(1) * fromUnit).Add((r * omega).sin().div(sinOmega).unsqueeze(1) * toUnit);
+        result = result * (fromNorm * ratio.RSub(1.0)).Add(toNorm * ratio).expand(-1, c);
         result = where(dot.Gt(1 - 1e-5).unsqueeze(1), from, result);
-        result = where(dot.Lt(1e-5 - 1).unsqueeze(1), (from * ratio.RSub(1.0)) + (to * ratio), result);
+        result = where(dot.Lt(1e-5 - 1).unsqueeze(1), (from * ratio.RSub(1.0)).Add(to * ratio), result);
         return result.MoveToOuterDisposeScope();
     }
 

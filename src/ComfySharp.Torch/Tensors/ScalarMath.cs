@@ -13,18 +13,21 @@ namespace ComfySharp.Torch.Tensors;
 /// the call, and calls exactly the libtorch op the TorchSharp operator it replaces calls, with a
 /// Scalar of the same type (an <see cref="int"/> argument makes an Int32 Scalar, a <see cref="float"/>
 /// one a Float32 Scalar, as <c>t * 2</c> and <c>t * 2f</c> did), so results are bit-identical.
+/// The receiver (and any tensor argument) is also kept reachable until the native call returns, so a
+/// temporary like <c>(a - b).Mul(x)</c> is safe even where no DisposeScope holds it.
 /// ScalarLifetimeTests reads our IL and fails on any implicit Scalar, so code uses these (or an explicit
 /// <c>using Scalar s = value.ToScalar();</c>) instead of operators with numbers.
 /// </summary>
 public static class ScalarMath
 {
-
     /// <summary><c>t + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
     public static Tensor Add(this Tensor tensor, int value)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.add(s);
+        Tensor result = tensor.add(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t + value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
@@ -32,7 +35,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.add(s);
+        Tensor result = tensor.add(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t + value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
@@ -40,7 +45,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.add(s);
+        Tensor result = tensor.add(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t + value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
@@ -48,7 +55,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.add(s);
+        Tensor result = tensor.add(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t - value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
@@ -56,7 +65,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.sub(s);
+        Tensor result = tensor.sub(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t - value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
@@ -64,7 +75,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.sub(s);
+        Tensor result = tensor.sub(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t - value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
@@ -72,7 +85,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.sub(s);
+        Tensor result = tensor.sub(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t - value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
@@ -80,7 +95,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.sub(s);
+        Tensor result = tensor.sub(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with an <see cref="int"/> (Int32) Scalar.</summary>
@@ -88,7 +105,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.mul(s);
+        Tensor result = tensor.mul(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="long"/> (Int64) Scalar.</summary>
@@ -96,7 +115,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.mul(s);
+        Tensor result = tensor.mul(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="float"/> (Float32) Scalar.</summary>
@@ -104,7 +125,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.mul(s);
+        Tensor result = tensor.mul(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="double"/> (Float64) Scalar.</summary>
@@ -112,7 +135,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.mul(s);
+        Tensor result = tensor.mul(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t / value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
@@ -120,7 +145,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.div(s);
+        Tensor result = tensor.div(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t / value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
@@ -128,7 +155,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.div(s);
+        Tensor result = tensor.div(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t / value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
@@ -136,7 +165,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.div(s);
+        Tensor result = tensor.div(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t / value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
@@ -144,7 +175,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.div(s);
+        Tensor result = tensor.div(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
@@ -153,6 +186,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor negated = tensor.negative();
+        GC.KeepAlive(tensor);
         return negated.add(s);
     }
 
@@ -162,6 +196,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor negated = tensor.negative();
+        GC.KeepAlive(tensor);
         return negated.add(s);
     }
 
@@ -171,6 +206,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor negated = tensor.negative();
+        GC.KeepAlive(tensor);
         return negated.add(s);
     }
 
@@ -180,6 +216,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor negated = tensor.negative();
+        GC.KeepAlive(tensor);
         return negated.add(s);
     }
 
@@ -189,6 +226,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor reciprocal = tensor.reciprocal();
+        GC.KeepAlive(tensor);
         return reciprocal.mul(s);
     }
 
@@ -198,6 +236,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor reciprocal = tensor.reciprocal();
+        GC.KeepAlive(tensor);
         return reciprocal.mul(s);
     }
 
@@ -207,6 +246,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor reciprocal = tensor.reciprocal();
+        GC.KeepAlive(tensor);
         return reciprocal.mul(s);
     }
 
@@ -216,6 +256,7 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
         using Tensor reciprocal = tensor.reciprocal();
+        GC.KeepAlive(tensor);
         return reciprocal.mul(s);
     }
 
@@ -224,7 +265,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.remainder(s);
+        Tensor result = tensor.remainder(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t % value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
@@ -232,7 +275,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.remainder(s);
+        Tensor result = tensor.remainder(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t % value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
@@ -240,7 +285,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.remainder(s);
+        Tensor result = tensor.remainder(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t % value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
@@ -248,7 +295,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.remainder(s);
+        Tensor result = tensor.remainder(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.clamp(min, max)</c> with int bounds.</summary>
@@ -257,7 +306,9 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar lo = min.ToScalar();
         using Scalar hi = max.ToScalar();
-        return tensor.clamp(lo, hi);
+        Tensor result = tensor.clamp(lo, hi);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.pow(exponent)</c> with a int exponent.</summary>
@@ -265,7 +316,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = exponent.ToScalar();
-        return tensor.pow(s);
+        Tensor result = tensor.pow(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.clamp(min, max)</c> with double bounds.</summary>
@@ -274,7 +327,9 @@ public static class ScalarMath
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar lo = min.ToScalar();
         using Scalar hi = max.ToScalar();
-        return tensor.clamp(lo, hi);
+        Tensor result = tensor.clamp(lo, hi);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.pow(exponent)</c> with a double exponent.</summary>
@@ -282,7 +337,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = exponent.ToScalar();
-        return tensor.pow(s);
+        Tensor result = tensor.pow(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary>In-place <c>t.mul_(value)</c>; returns <paramref name="tensor"/>.</summary>
@@ -290,7 +347,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.mul_(s);
+        Tensor result = tensor.mul_(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary>In-place <c>t.sub_(value)</c>; returns <paramref name="tensor"/>.</summary>
@@ -298,7 +357,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.sub_(s);
+        Tensor result = tensor.sub_(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary>In-place <c>t.div_(value)</c>; returns <paramref name="tensor"/>.</summary>
@@ -306,7 +367,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.div_(s);
+        Tensor result = tensor.div_(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary>In-place <c>t.add_(other, alpha)</c> (t += alpha · other); returns <paramref name="tensor"/>.</summary>
@@ -314,7 +377,10 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = alpha.ToScalar();
-        return tensor.add_(other, s);
+        Tensor result = tensor.add_(other, s);
+        GC.KeepAlive(tensor);
+        GC.KeepAlive(other);
+        return result;
     }
 
     /// <summary><c>t.le(value)</c> (what <c>t &lt;= value</c> calls), a boolean tensor.</summary>
@@ -322,7 +388,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.le(s);
+        Tensor result = tensor.le(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.lt(value)</c> (what <c>t &lt; value</c> calls), a boolean tensor.</summary>
@@ -330,7 +398,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.lt(s);
+        Tensor result = tensor.lt(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.gt(value)</c> (what <c>t &gt; value</c> calls), a boolean tensor.</summary>
@@ -338,7 +408,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.gt(s);
+        Tensor result = tensor.gt(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.eq(value)</c> (what <c>t == value</c> calls), a boolean tensor.</summary>
@@ -346,7 +418,9 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.eq(s);
+        Tensor result = tensor.eq(s);
+        GC.KeepAlive(tensor);
+        return result;
     }
 
     /// <summary><c>t.masked_fill(mask, value)</c>.</summary>
@@ -354,7 +428,10 @@ public static class ScalarMath
     {
         ArgumentNullException.ThrowIfNull(tensor);
         using Scalar s = value.ToScalar();
-        return tensor.masked_fill(mask, s);
+        Tensor result = tensor.masked_fill(mask, s);
+        GC.KeepAlive(tensor);
+        GC.KeepAlive(mask);
+        return result;
     }
 
     /// <summary><c>torch.full(size, value, dtype)</c> with a float fill value.</summary>
@@ -384,5 +461,31 @@ public static class ScalarMath
         using Scalar first = start.ToScalar();
         using Scalar end = stop.ToScalar();
         return arange(first, end, dtype, device);
+    }
+
+    /// <summary>
+    /// <c>a + b</c> for two tensors. TorchSharp's <c>a + b</c> and <c>a.add(b)</c> call
+    /// <c>add(b, alpha: 1)</c> with an implicit Int32 Scalar, which has the same lifetime hazard; this
+    /// calls the same op with an explicit one.
+    /// </summary>
+    public static Tensor Add(this Tensor tensor, Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        using Scalar one = 1.ToScalar();
+        Tensor result = tensor.add(other, one);
+        GC.KeepAlive(tensor);
+        GC.KeepAlive(other);
+        return result;
+    }
+
+    /// <summary>In-place <c>a.add_(b)</c> (TorchSharp's one-argument form makes an implicit alpha Scalar); returns <paramref name="tensor"/>.</summary>
+    public static Tensor AddInPlace(this Tensor tensor, Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        using Scalar one = 1.ToScalar();
+        Tensor result = tensor.add_(other, one);
+        GC.KeepAlive(tensor);
+        GC.KeepAlive(other);
+        return result;
     }
 }
