@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Torch.Images;
@@ -20,7 +21,10 @@ public static class ImageTensors
             throw new ArgumentException($"Expected one image [H, W, C] with 1 to 4 channels, got [{string.Join(", ", image.shape)}].", nameof(image));
         }
         using var scope = NewDisposeScope();
-        using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().mul(255).clamp(0, 255).to(ScalarType.Byte).contiguous();
+        // Explicit Scalars kept alive to the end: TorchSharp lets an implicitly converted one be
+        // finalized while libtorch still reads it.
+        using Scalar scale = 255.0.ToScalar(), low = 0.0.ToScalar(), high = 255.0.ToScalar();
+        using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().mul(scale).clamp(low, high).to(ScalarType.Byte).contiguous();
         return new PixelBuffer((int)image.shape[1], (int)image.shape[0], (int)image.shape[2], bytes.data<byte>().ToArray());
     }
 
