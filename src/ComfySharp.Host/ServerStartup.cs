@@ -134,7 +134,9 @@ internal static class ServerStartup
         }
         if (flags.Has("--cache-lru"))
         {
-            return new CacheOptions(CacheMode.Lru, LruSize: flags.Int("--cache-lru", 0));
+            // The reference switches to LRU only for N > 0; --cache-lru 0 is the classic policy (TESTPACK.md §2).
+            int size = flags.Int("--cache-lru", 0);
+            return size > 0 ? new CacheOptions(CacheMode.Lru, LruSize: size) : new CacheOptions(CacheMode.Classic);
         }
         if (flags.Has("--cache-ram"))
         {
