@@ -1,4 +1,5 @@
 using ComfySharp.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -36,9 +37,13 @@ public sealed class EmptyImage : ComfyNode
             throw new ArgumentException($"EmptyImage: {batch} images of {width}x{height} are too large.");
         }
         using var scope = NewDisposeScope();
-        Tensor r = full([batch, height, width, 1], ((color >> 16) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor g = full([batch, height, width, 1], ((color >> 8) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor b = full([batch, height, width, 1], (color & 0xFF) / 255.0, ScalarType.Float32);
+        // Explicit Scalars held to the end: an implicit conversion could be finalized while libtorch reads it.
+        using Scalar red = (((color >> 16) & 0xFF) / 255.0).ToScalar();
+        using Scalar green = (((color >> 8) & 0xFF) / 255.0).ToScalar();
+        using Scalar blue = ((color & 0xFF) / 255.0).ToScalar();
+        Tensor r = full([batch, height, width, 1], red, ScalarType.Float32);
+        Tensor g = full([batch, height, width, 1], green, ScalarType.Float32);
+        Tensor b = full([batch, height, width, 1], blue, ScalarType.Float32);
         return ValueTask.FromResult(NodeOutput.Of(cat([r, g, b], -1).MoveToOuterDisposeScope()));
     }
 }

@@ -91,7 +91,11 @@ public static class ImageSaver
             ?? throw new InvalidOperationException(
                 $"{OutsideOutputError} full_output_folder: {Path.GetFullPath(Path.Combine(root, subfolder))} output_dir: {root}");
         long counter = 1;
-        if (Directory.Exists(folder))
+        if (RememberedCounter(folder, fileName) is long remembered)
+        {
+            counter = remembered;
+        }
+        else if (Directory.Exists(folder))
         {
             long? highest = null;
             foreach (string entry in Directory.EnumerateFileSystemEntries(folder))
@@ -110,6 +114,52 @@ public static class ImageSaver
             Directory.CreateDirectory(folder);
         }
         return new SaveTarget(folder, fileName, counter, subfolder.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    // The next counter per (folder, file name) with the folder's modification time right after our
+    // last write: while the folder is unchanged since, the scan would find exactly that number, and
+    // scanning a temp folder of thousands of previews on every prompt cost milliseconds.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Folder, string FileName), (long Next, DateTime FolderTime)> NextCounters = new();
+
+    private static long? RememberedCounter(string folder, string fileName)
+    {
+        if (!NextCounters.TryGetValue((folder, fileName), out var remembered))
+        {
+            return null;
+        }
+        try
+        {
+            return Directory.GetLastWriteTimeUtc(folder) == remembered.FolderTime ? remembered.Next : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Records that the files of <paramref name="target"/> up to <paramref name="nextCounter"/> − 1 were
+    /// written, so the next <see cref="Resolve"/> of the same name skips the folder scan while the folder is unchanged.
+    /// </summary>
+    public static void Remember(SaveTarget target, long nextCounter)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        try
+        {
+            NextCounters[(target.Folder, target.FileName)] = (nextCounter, Directory.GetLastWriteTimeUtc(target.Folder));
+        }
+        catch (IOException)
+        {
+            NextCounters.TryRemove((target.Folder, target.FileName), out _);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            NextCounters.TryRemove((target.Folder, target.FileName), out _);
+        }
     }
 
     /// <summary>The number before the next underscore, 0 when that text is not an integer.</summary>
@@ -175,6 +225,7 @@ public static class ImageSaver
             results.Add(new JsonObject { ["filename"] = file, ["subfolder"] = target.Subfolder, ["type"] = type });
             counter++;
         }
+        Remember(target, counter);
         return new JsonObject { ["images"] = results };
     }
 }
