@@ -6,7 +6,7 @@ using Xunit;
 
 namespace ComfySharp.Server.Tests;
 
-/// <summary>TAESD previews over the API, on the same one-checkpoint server as the golden runs.</summary>
+/// <summary>TAESD previews and interrupting the sampler over the API, on the same one-checkpoint server as the golden runs.</summary>
 public sealed partial class GoldenTxt2ImgApiTests
 {
     [Fact]
@@ -56,5 +56,43 @@ public sealed partial class GoldenTxt2ImgApiTests
         {
             File.Delete(decoder);
         }
+    }
+    [Fact]
+    public async Task Interrupt_during_sampling_stops_the_sampler_between_steps()
+    {
+        ComfyTestServer server = (await TestContext.Current.GetFixture<Sd15ServerFixture>())!.Server;
+        const string clientId = "golden-interrupt";
+        await using ComfyWebSocketClient ws = await server.ConnectAsync(clientId);
+        await ws.NextAsync();
+        JsonObject graph = Workflow("07a_txt2img_euler_normal");
+        const int Steps = 20;
+        graph[SamplerNode]!["inputs"]!["seed"] = 9;
+        graph[SamplerNode]!["inputs"]!["steps"] = Steps;
+        graph[SaveNode]!["inputs"]!["filename_prefix"] = "interrupted";
+
+        string promptId = await PostAsync(server, graph, clientId, new JsonObject { ["preview_method"] = "none" });
+        await ws.WaitForAsync(f => f.Text is not null && f.Type == "progress" && (string?)f.Data!["node"] == SamplerNode, RunLimit);
+        using (HttpResponseMessage interrupt = await server.Http.PostAsync("interrupt", null))
+        {
+            Assert.Equal(200, (int)interrupt.StatusCode);
+        }
+        await ws.WaitForCompletionAsync(promptId, RunLimit);
+        List<WsFrame> frames = Frames(ws);
+
+        WsFrame interrupted = Assert.Single(frames, f => f.Text is not null && f.Type == "execution_interrupted");
+        Assert.Equal(promptId, (string?)interrupted.Data!["prompt_id"]);
+        Assert.Equal(SamplerNode, (string?)interrupted.Data["node_id"]);
+        Assert.Equal("KSampler", (string?)interrupted.Data["node_type"]);
+        Assert.DoesNotContain(frames, f => f.Text is not null && f.Type is "execution_success" or "execution_error");
+        Assert.DoesNotContain(frames, f => f.Text is not null && f.Type == "executed");
+        // The step in flight when the interrupt came may finish; the sampler stops before the next model call.
+        List<int> steps = frames.Where(f => f.Text is not null && f.Type == "progress" && (string?)f.Data!["node"] == SamplerNode)
+            .Select(f => (int)f.Data!["value"]!).ToList();
+        Assert.InRange(steps.Count, 1, 2);
+        Assert.Equal(Enumerable.Range(1, steps.Count), steps);
+
+        JsonObject history = (JsonObject)(await server.GetJsonAsync($"history/{promptId}"))![promptId]!;
+        Assert.Equal("error", (string?)history["status"]!["status_str"]);
+        Assert.Empty((JsonObject)history["outputs"]!);
     }
 }
