@@ -40,7 +40,7 @@ public sealed class Sd15ServerFixture : IAsyncLifetime
 /// tokenizer and CLIP from the prompt text, KSampler with per-step progress and live previews over the
 /// WebSocket, VAEDecode, and SaveImage whose PNG (fetched through /view) must match the reference's.
 /// </summary>
-public sealed class GoldenTxt2ImgApiTests(Sd15ServerFixture fixture) : IClassFixture<Sd15ServerFixture>
+public sealed partial class GoldenTxt2ImgApiTests(Sd15ServerFixture fixture) : IClassFixture<Sd15ServerFixture>
 {
     private const string SamplerNode = "3";
     private const string SaveNode = "9";

@@ -36,35 +36,16 @@ public sealed class TaesdPreviewTests : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes a decoder: He-scaled seeded normal weights and small seeded biases, or, with
-    /// <paramref name="constantRgb"/>, all zero except the output bias, so it paints that colour everywhere.
-    /// </summary>
-    private static void WriteDecoder(string path, long seed, float[]? constantRgb = null)
+    private static void WriteDecoder(string path, ulong seed, float[]? constantRgb = null)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var scope = NewDisposeScope();
-        var generator = new TorchSharp.torch.Generator((ulong)seed);
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (key, shape) in TaesdDecoder.ExpectedTensors())
+        if (constantRgb is null)
         {
-            Tensor t;
-            if (constantRgb is not null)
-            {
-                t = key == "19.bias" ? tensor(constantRgb) : zeros(shape);
-            }
-            else if (key.EndsWith(".bias", StringComparison.Ordinal))
-            {
-                t = randn(shape, generator: generator) * 0.05f;
-            }
-            else
-            {
-                double fanIn = shape[1] * shape[2] * shape[3];
-                t = randn(shape, generator: generator) * (float)Math.Sqrt(2.0 / fanIn);
-            }
-            tensors.Add(new(key, t));
+            RandomTaesdDecoder.Write(path, seed);
         }
-        SafeTensorsWriter.Write(path, tensors);
+        else
+        {
+            RandomTaesdDecoder.WriteConstant(path, constantRgb);
+        }
     }
 
     private static (double Value, double Max, PreviewImage? Preview)[] RunKSampler(TestNodeContext context)
@@ -104,7 +85,7 @@ public sealed class TaesdPreviewTests : IDisposable
     [Fact]
     public void Random_decoder_turns_an_8x8_latent_into_a_64x64_image_and_its_preview_bytes()
     {
-        string path = Path.Combine(VaeApprox, "taesd_decoder.safetensors");
+        string path = Path.Combine(VaeApprox, RandomTaesdDecoder.FileName);
         WriteDecoder(path, seed: 11);
         Assert.InRange(new FileInfo(path).Length, 4_500_000, 5_500_000);
         using var scope = NewDisposeScope();
@@ -135,7 +116,7 @@ public sealed class TaesdPreviewTests : IDisposable
     [Fact]
     public void Loading_is_strict_about_keys_and_shapes()
     {
-        string good = Path.Combine(VaeApprox, "taesd_decoder.safetensors");
+        string good = Path.Combine(VaeApprox, RandomTaesdDecoder.FileName);
         WriteDecoder(good, seed: 1);
         using var scope = NewDisposeScope();
         Dictionary<string, Tensor> tensors;
@@ -162,7 +143,7 @@ public sealed class TaesdPreviewTests : IDisposable
     {
         // A decoder that paints one colour everywhere: latent2rgb could never give this flat picture.
         float[] rgb = [0.9f, 0.2f, 0.6f];
-        WriteDecoder(Path.Combine(VaeApprox, "taesd_decoder.safetensors"), seed: 0, constantRgb: rgb);
+        WriteDecoder(Path.Combine(VaeApprox, RandomTaesdDecoder.FileName), seed: 0, constantRgb: rgb);
         var context = new TestNodeContext("taesd", TestNodeContext.WithModelFolders(_root));
         var progress = RunKSampler(context);
         Assert.Equal([1.0, 2.0], progress.Select(p => p.Value));
@@ -182,7 +163,7 @@ public sealed class TaesdPreviewTests : IDisposable
     [Fact]
     public void Taesd_previews_with_random_weights_match_the_decoder_not_latent2rgb()
     {
-        string path = Path.Combine(VaeApprox, "taesd_decoder.safetensors");
+        string path = Path.Combine(VaeApprox, RandomTaesdDecoder.FileName);
         WriteDecoder(path, seed: 21);
         var context = new TestNodeContext("taesd", TestNodeContext.WithModelFolders(_root));
         var progress = RunKSampler(context);
@@ -202,7 +183,7 @@ public sealed class TaesdPreviewTests : IDisposable
     public void Auto_and_latent2rgb_keep_latent2rgb_even_with_a_decoder_present(string method)
     {
         // FILES.md: "auto" is latent2rgb on this server; only "taesd" asks for the tiny decoder.
-        WriteDecoder(Path.Combine(VaeApprox, "taesd_decoder.safetensors"), seed: 0, constantRgb: [0.9f, 0.2f, 0.6f]);
+        WriteDecoder(Path.Combine(VaeApprox, RandomTaesdDecoder.FileName), seed: 0, constantRgb: [0.9f, 0.2f, 0.6f]);
         var withDecoder = RunKSampler(new TestNodeContext(method, TestNodeContext.WithModelFolders(_root)));
         var without = RunKSampler(new TestNodeContext("latent2rgb"));
         Assert.Equal(without.Select(p => p.Preview!.Data.ToArray()), withDecoder.Select(p => p.Preview!.Data.ToArray()));
@@ -220,7 +201,7 @@ public sealed class TaesdPreviewTests : IDisposable
         Directory.CreateDirectory(VaeApprox);
         using (var scope = NewDisposeScope())
         {
-            SafeTensorsWriter.Write(Path.Combine(VaeApprox, "taesd_decoder.safetensors"), [new("decoder.conv_in.weight", zeros(4, 4))]);
+            SafeTensorsWriter.Write(Path.Combine(VaeApprox, RandomTaesdDecoder.FileName), [new("decoder.conv_in.weight", zeros(4, 4))]);
         }
         var broken = RunKSampler(new TestNodeContext("taesd", TestNodeContext.WithModelFolders(_root)));
         Assert.Equal(latent2rgb.Select(p => p.Preview!.Data.ToArray()), broken.Select(p => p.Preview!.Data.ToArray()));
