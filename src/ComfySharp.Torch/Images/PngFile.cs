@@ -244,14 +244,25 @@ public static class PngFile
             byte[] previous = new byte[stride];
             byte[] current = new byte[stride];
             byte[][] candidates = [new byte[stride], new byte[stride], new byte[stride], new byte[stride], new byte[stride]];
+            // Whole filtered rows go to zlib in large blocks: a write per row (two calls into the
+            // native deflater each) cost more than the filtering for small images.
+            byte[] block = new byte[Math.Max(1, Math.Min(image.Height, Math.Max(1, (256 * 1024) / (stride + 1)))) * (stride + 1)];
+            int used = 0;
             for (int y = 0; y < image.Height; y++)
             {
                 Array.Copy(image.Pixels, y * stride, current, 0, stride);
                 int best = ChooseFilter(current, previous, bpp, candidates);
-                zlib.WriteByte((byte)best);
-                zlib.Write(candidates[best]);
+                if (used + stride + 1 > block.Length)
+                {
+                    zlib.Write(block, 0, used);
+                    used = 0;
+                }
+                block[used] = (byte)best;
+                Buffer.BlockCopy(candidates[best], 0, block, used + 1, stride);
+                used += stride + 1;
                 (previous, current) = (current, previous);
             }
+            zlib.Write(block, 0, used);
         }
         return compressed.ToArray();
     }
