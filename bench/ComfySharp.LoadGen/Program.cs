@@ -41,7 +41,7 @@ try
             case "--checkpoint": checkpoint = Next(); break;
             case "--markdown": markdown = Next(); break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N] [--checkpoint NAME] [--markdown FILE]");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N] [--checkpoint NAME] [--markdown FILE]");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
