@@ -238,6 +238,22 @@ public sealed class ExecutionTests
         Assert.Contains(first.OfType("progress_state"), d => d["nodes"]!.AsObject().ContainsKey("4.0.0.1"));
     }
 
+    [Theory]
+    [InlineData(null, "auto")]
+    [InlineData("default", "auto")]
+    [InlineData("no-such-method", "auto")]
+    [InlineData("latent2rgb", "latent2rgb")]
+    [InlineData("none", "none")]
+    [InlineData("taesd", "taesd")]
+    public async Task Extra_data_preview_method_overrides_the_flag_unless_default_or_unknown(string? requested, string expected)
+    {
+        var harness = new Harness(new CacheOptions(CacheMode.None));
+        var extra = requested is null ? new JsonObject() : new JsonObject { ["preview_method"] = requested };
+        var (_, record, _) = await harness.RunAsync("""{"1": {"class_type": "TestPreviewMethodProbe", "inputs": {}}}""",
+            extraData: extra, defaultPreviewMethod: "auto");
+        Assert.Equal($$"""{"text":["{{expected}}"]}""", record!.Outputs["1"]!.ToJsonString());
+    }
+
     [Fact]
     public async Task For_loop_expansion_follows_the_verified_trace()
     {
@@ -410,7 +426,7 @@ public sealed class ExecutionTests
             {"1": {"class_type": "StubImage", "inputs": {"content": "BLACK", "height": 8, "width": 8, "batch_size": 1}},
              "2": {"class_type": "TestSleep", "inputs": {"value": ["1", 0], "seconds": 30.0}},
              "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "x"}}}
-            """, null, sink, interrupt.Token);
+            """, null, sink, interrupt: interrupt.Token);
         Assert.Equal(ExecutionOutcome.Interrupted, record!.Outcome);
         Assert.Equal("error", (string?)record.Status["status_str"]);
         var interrupted = sink.Messages.Single(m => m.Type == "execution_interrupted");
