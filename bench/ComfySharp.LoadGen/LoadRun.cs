@@ -25,7 +25,13 @@ internal static class LoadRun
 {
     private static readonly TimeSpan PromptTimeout = TimeSpan.FromMinutes(10);
 
-    public static async Task<LoadResult> RunAsync(Uri server, string workload, int clients, int promptsPerClient, string checkpoint, int? pid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one setting. With <paramref name="poll"/> no client opens a WebSocket or sends a
+    /// <c>client_id</c>; completion is seen by polling <c>GET /history/{id}</c>. Nobody listening
+    /// means no <c>progress_state</c> snapshots, whose size grows with the square of the node count,
+    /// so long chains measure the executor rather than the socket (events are then not counted).
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(Uri server, string workload, int clients, int promptsPerClient, string checkpoint, int? pid, bool poll, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = server, Timeout = PromptTimeout };
         var latencies = new List<double>[clients];
@@ -36,7 +42,9 @@ internal static class LoadRun
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
             latencies[c] = [];
-            (int clientFailed, long clientEvents) = await RunClientAsync(http, server, workload, checkpoint, promptsPerClient, sequenceSeed + (c * 1_000_000L), latencies[c], cancellationToken).ConfigureAwait(false);
+            (int clientFailed, long clientEvents) = poll
+                ? await RunPollingClientAsync(http, workload, checkpoint, promptsPerClient, sequenceSeed + (c * 1_000_000L), latencies[c], cancellationToken).ConfigureAwait(false)
+                : await RunClientAsync(http, server, workload, checkpoint, promptsPerClient, sequenceSeed + (c * 1_000_000L), latencies[c], cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref failed, clientFailed);
             Interlocked.Add(ref received, clientEvents);
         })).ConfigureAwait(false);
@@ -44,7 +52,7 @@ internal static class LoadRun
         double[] all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(server.ToString(), workload, clients, all.Length, failed, clock.Elapsed.TotalSeconds,
             Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99),
-            (long)clients * promptsPerClient * 3, received, pid is { } p ? ReadRss(p) : null);
+            poll ? 0 : (long)clients * promptsPerClient * 3, received, pid is { } p ? ReadRss(p) : null);
     }
 
     private static async Task<(int Failed, long Events)> RunClientAsync(HttpClient http, Uri server, string workload, string checkpoint, int prompts, long sequence, List<double> latencies, CancellationToken cancellationToken)
@@ -78,6 +86,41 @@ internal static class LoadRun
         }
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).ConfigureAwait(false);
         return (failedCount, events);
+    }
+
+    private static async Task<(int Failed, long Events)> RunPollingClientAsync(HttpClient http, string workload, string checkpoint, int prompts, long sequence, List<double> latencies, CancellationToken cancellationToken)
+    {
+        int failedCount = 0;
+        for (int i = 0; i < prompts; i++)
+        {
+            var body = new JsonObject { ["prompt"] = Workloads.Build(workload, sequence + i, checkpoint) };
+            long start = Stopwatch.GetTimestamp();
+            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            using HttpResponseMessage response = await http.PostAsync(new Uri("/prompt", UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
+            string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"the server refused the '{workload}' prompt: {(int)response.StatusCode} {text}");
+            }
+            string promptId = (string)JsonNode.Parse(text)!["prompt_id"]!;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(PromptTimeout);
+            while (true)
+            {
+                string history = await http.GetStringAsync(new Uri($"/history/{promptId}", UriKind.Relative), timeout.Token).ConfigureAwait(false);
+                if (JsonNode.Parse(history)?[promptId] is JsonNode entry)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    if ((string?)entry["status"]?["status_str"] != "success")
+                    {
+                        failedCount++;
+                    }
+                    break;
+                }
+                await Task.Delay(1, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        return (failedCount, 0);
     }
 
     private static double Percentile(double[] sorted, double q) =>

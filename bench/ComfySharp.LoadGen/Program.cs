@@ -16,6 +16,7 @@ int prompts = 100;
 int warmup = 5;
 string checkpoint = "random_sd15.safetensors";
 string? markdown = null;
+bool poll = false;
 
 try
 {
@@ -40,8 +41,9 @@ try
             case "--warmup": warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
             case "--checkpoint": checkpoint = Next(); break;
             case "--markdown": markdown = Next(); break;
+            case "--poll": poll = true; break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N] [--checkpoint NAME] [--markdown FILE]");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
@@ -72,9 +74,9 @@ try
             {
                 if (warmup > 0)
                 {
-                    await LoadRun.RunAsync(url, workload, 1, warmup, checkpoint, null, cancel.Token).ConfigureAwait(false);
+                    await LoadRun.RunAsync(url, workload, 1, warmup, checkpoint, null, poll, cancel.Token).ConfigureAwait(false);
                 }
-                LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, cancel.Token).ConfigureAwait(false);
+                LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, poll, cancel.Token).ConfigureAwait(false);
                 results.Add(r with { Server = name });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-12} {workload,-16} clients={clients,-3} done={r.Completed} failed={r.Failed} {r.PromptsPerSecond,8:F1}/s p50={r.P50Ms:F2}ms p95={r.P95Ms:F2}ms p99={r.P99Ms:F2}ms events={r.EventsReceived}/{r.EventsExpected}{(r.RssBytes is { } rss ? $" rss={rss / 1048576.0:F0}MiB" : "")}"));

@@ -6,10 +6,13 @@ namespace ComfySharp.LoadGen;
 /// <summary>The graphs the load generator submits. Each call returns a fresh API-format prompt.</summary>
 internal static class Workloads
 {
-    public static readonly string[] Names = ["trivial", "cached", "chain100", "chain100-cached", "sd15"];
+    public static readonly string[] Names = ["trivial", "cached", "chain100", "chain100-cached", "chain:N", "chain:N-cached", "sd15"];
 
     /// <summary>Builds the prompt for submission number <paramref name="sequence"/> (used to vary the colour so nothing is cached).</summary>
-    public static JsonObject Build(string name, long sequence, string checkpoint) => name switch
+    public static JsonObject Build(string name, long sequence, string checkpoint) =>
+        ChainLength(name) is (int nodes, bool cached)
+            ? Chain(nodes - 2, cached ? 0x336699 : Colour(sequence))
+            : name switch
     {
         "trivial" => Chain(0, Colour(sequence)),
         "cached" => Chain(0, 0x336699),
@@ -18,6 +21,27 @@ internal static class Workloads
         "sd15" => StableDiffusion(checkpoint, sequence),
         _ => throw new ArgumentException($"unknown workload '{name}'; known: {string.Join(", ", Names)}"),
     };
+
+    /// <summary>
+    /// <c>chain:N</c> (uncached) and <c>chain:N-cached</c>: EmptyImage → N − 2 × ImageInvert → PreviewImage,
+    /// N nodes in all (N ≥ 2), so the cost can be followed from 10 to 10,000 nodes.
+    /// </summary>
+    private static (int Nodes, bool Cached)? ChainLength(string name)
+    {
+        if (!name.StartsWith("chain:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        string rest = name["chain:".Length..];
+        bool cached = rest.EndsWith("-cached", StringComparison.Ordinal);
+        if (cached)
+        {
+            rest = rest[..^"-cached".Length];
+        }
+        return int.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out int nodes) && nodes >= 2
+            ? (nodes, cached)
+            : throw new ArgumentException($"'{name}': a chain needs at least 2 nodes, e.g. chain:1000");
+    }
 
     // 24-bit colours cycle through 16.7 million values, so consecutive submissions never share a cache key.
     private static long Colour(long sequence) => (sequence * 2654435761L) & 0xFFFFFF;

@@ -43,6 +43,15 @@ public interface IExecutionMessageSink
     /// node for no listener would make a prompt quadratic). The default answers true, which is always safe.
     /// </summary>
     bool HasRecipients(MessageTarget target, string? clientId) => true;
+
+    /// <summary>
+    /// A JSON message the producer has already serialised as its whole envelope (Python-style, as
+    /// <see cref="Send"/> would write it). <c>progress_state</c> uses it: finished nodes' entries are
+    /// serialised once and reused in every later snapshot. A sink that needs the object calls
+    /// <paramref name="data"/>; the default does exactly that.
+    /// </summary>
+    void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId) =>
+        Send(type, data(), target, clientId);
 }
 
 /// <summary>Cache policy (EXECUTION.md §6.4).</summary>

@@ -50,7 +50,12 @@ public static class ComfyServerApp
         builder.Services.AddComfyServer(setup.Options, setup.Directories, setup.ModelFolders, setup.Registry);
         WebApplication app = builder.Build();
         app.MapComfyApi();
-        app.Lifetime.ApplicationStopped.Register(() => DirectoryPreparation.EmptyTemp(setup.Directories));
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            // Let queued preview writes land first, or they would recreate files in the emptied folder.
+            DeferredFileWrites.Flush(TimeSpan.FromSeconds(5));
+            DirectoryPreparation.EmptyTemp(setup.Directories);
+        });
         return app;
     }
 }

@@ -212,6 +212,49 @@ public sealed class ExecutionTests
     }
 
     [Fact]
+    public async Task Progress_state_bytes_equal_the_serialised_snapshot_through_expansion_progress_and_cache()
+    {
+        // The executor writes progress_state from cached per-node fragments; every message must be the
+        // exact bytes PythonJson gives for the snapshot object (float/int forms, ephemeral ids, null parents).
+        var harness = new Harness();
+        const string Graph = """
+            {"1": {"class_type": "StubImage", "inputs": {"content": "BLACK", "height": 8, "width": 8, "batch_size": 1}},
+             "2": {"class_type": "StubImage", "inputs": {"content": "WHITE", "height": 8, "width": 8, "batch_size": 1}},
+             "3": {"class_type": "StubImage", "inputs": {"content": "WHITE", "height": 8, "width": 8, "batch_size": 1}},
+             "4": {"class_type": "TestParallelSleep", "inputs": {"image1": ["1", 0], "image2": ["2", 0], "image3": ["3", 0], "sleep1": 0.03, "sleep2": 0.02, "sleep3": 0.01}},
+             "5": {"class_type": "SaveImage", "inputs": {"images": ["4", 0], "filename_prefix": "x"}},
+             "6": {"class_type": "TestSyncProgressUpdate", "inputs": {"value": ["1", 0], "sleep_seconds": 0.03}},
+             "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "y"}}}
+            """;
+        var first = new RecordingSink();
+        await harness.RunAsync(Graph, sink: first);
+        var cached = new RecordingSink();
+        await harness.RunAsync(Graph, sink: cached);
+        foreach (var sink in new[] { first, cached })
+        {
+            Assert.True(sink.SerializedCount > 0);
+            Assert.Empty(sink.SerializationMismatches);
+        }
+        Assert.Contains(first.OfType("progress_state"), d => d["nodes"]!.AsObject().ContainsKey("4.0.0.1"));
+    }
+
+    [Theory]
+    [InlineData(null, "auto")]
+    [InlineData("default", "auto")]
+    [InlineData("no-such-method", "auto")]
+    [InlineData("latent2rgb", "latent2rgb")]
+    [InlineData("none", "none")]
+    [InlineData("taesd", "taesd")]
+    public async Task Extra_data_preview_method_overrides_the_flag_unless_default_or_unknown(string? requested, string expected)
+    {
+        var harness = new Harness(new CacheOptions(CacheMode.None));
+        var extra = requested is null ? new JsonObject() : new JsonObject { ["preview_method"] = requested };
+        var (_, record, _) = await harness.RunAsync("""{"1": {"class_type": "TestPreviewMethodProbe", "inputs": {}}}""",
+            extraData: extra, defaultPreviewMethod: "auto");
+        Assert.Equal($$"""{"text":["{{expected}}"]}""", record!.Outputs["1"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task For_loop_expansion_follows_the_verified_trace()
     {
         var harness = new Harness();
@@ -383,7 +426,7 @@ public sealed class ExecutionTests
             {"1": {"class_type": "StubImage", "inputs": {"content": "BLACK", "height": 8, "width": 8, "batch_size": 1}},
              "2": {"class_type": "TestSleep", "inputs": {"value": ["1", 0], "seconds": 30.0}},
              "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "x"}}}
-            """, null, sink, interrupt.Token);
+            """, null, sink, interrupt: interrupt.Token);
         Assert.Equal(ExecutionOutcome.Interrupted, record!.Outcome);
         Assert.Equal("error", (string?)record.Status["status_str"]);
         var interrupted = sink.Messages.Single(m => m.Type == "execution_interrupted");

@@ -27,6 +27,9 @@ public sealed class ComfyTestServerSettings
 
     /// <summary>Registrations made before the server's (stand-in validators or runners).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; set; }
+
+    /// <summary>Changes to the model folders before the server starts (e.g. an extra checkpoints directory, as extra_model_paths.yaml adds).</summary>
+    public Action<ModelFolders>? ConfigureModelFolders { get; set; }
 }
 
 /// <summary>
@@ -131,11 +134,13 @@ public sealed class ComfyTestServer : IAsyncDisposable
         {
             registry.AddPack(new TestingNodes());
         }
+        var modelFolders = new ModelFolders(Directories);
+        _settings.ConfigureModelFolders?.Invoke(modelFolders);
         _app = ComfyServerApp.Create(new ComfyServerSetup
         {
             Options = _settings.Options,
             Directories = Directories,
-            ModelFolders = new ModelFolders(Directories),
+            ModelFolders = modelFolders,
             Registry = registry,
             Urls = ["http://127.0.0.1:0"],
             ConfigureServices = services =>

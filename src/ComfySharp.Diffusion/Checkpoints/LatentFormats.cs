@@ -12,7 +12,8 @@ public static class LatentFormats
         [0.3250, 0.4974, 0.2350],
         [-0.2829, 0.1762, 0.2721],
         [-0.2120, -0.2616, -0.7177],
-    ], null);
+    ], null)
+    { TaesdDecoderName = "taesd_decoder" };
 
     /// <summary>SDXL: 4 channels, scale 0.13025, RGB preview factors with bias.</summary>
     public static LatentFormat Sdxl { get; } = new(4, 0.13025,
@@ -21,5 +22,6 @@ public static class LatentFormats
         [-0.2533, -0.0042, 0.1068],
         [0.1076, 0.1111, -0.0362],
         [-0.3165, -0.2492, -0.2188],
-    ], [0.1084, -0.0175, -0.0011]);
+    ], [0.1084, -0.0175, -0.0011])
+    { TaesdDecoderName = "taesdxl_decoder" };
 }

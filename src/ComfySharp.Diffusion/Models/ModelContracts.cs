@@ -42,7 +42,14 @@ public interface IDiffusionNetwork
 /// <param name="ScaleFactor">VAE latent scale (0.18215 for SD1.x, 0.13025 for SDXL).</param>
 /// <param name="Latent2RgbFactors">[C][3] factors for cheap previews.</param>
 /// <param name="Latent2RgbBias">Bias for previews, or null.</param>
-public sealed record LatentFormat(int Channels, double ScaleFactor, double[][] Latent2RgbFactors, double[]? Latent2RgbBias);
+public sealed record LatentFormat(int Channels, double ScaleFactor, double[][] Latent2RgbFactors, double[]? Latent2RgbBias)
+{
+    /// <summary>
+    /// Name prefix of the family's TAESD decoder in the <c>vae_approx</c> folder (e.g. <c>taesd_decoder</c>),
+    /// or null when the family has none.
+    /// </summary>
+    public string? TaesdDecoderName { get; init; }
+}
 
 /// <summary>
 /// A change to one weight, applied while the model runs and removed afterwards (LoRA and friends).

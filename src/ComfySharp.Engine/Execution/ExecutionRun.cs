@@ -67,7 +67,7 @@ internal sealed class ExecutionRun
         Graph = new DynamicPrompt(prompt.Prompt);
         _progress = new ProgressReporter(prompt.PromptId, Graph,
             () => _sink.HasRecipients(MessageTarget.ClientOrAll, _clientId),
-            data => Emit("progress_state", data, MessageTarget.ClientOrAll));
+            (envelope, data) => EmitSerialized("progress_state", envelope, data, MessageTarget.ClientOrAll));
     }
 
     public QueuedPrompt Prompt { get; }
@@ -84,6 +84,15 @@ internal sealed class ExecutionRun
         {
             if (_closed) { return; }
             _sink.Send(type, data, target, _clientId);
+        }
+    }
+
+    private void EmitSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target)
+    {
+        lock (_lock)
+        {
+            if (_closed) { return; }
+            _sink.SendSerialized(type, envelope, data, target, _clientId);
         }
     }
 

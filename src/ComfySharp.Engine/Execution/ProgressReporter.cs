@@ -1,11 +1,16 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using ComfySharp.Engine.Graph;
+using ComfySharp.Protocol;
 
 namespace ComfySharp.Engine.Execution;
 
 /// <summary>
 /// The per-prompt <c>progress_state</c> registry (WEBSOCKET.md §4.2): every started node, in start order.
-/// Updating a node is O(1); the full snapshot the protocol sends is built only when someone will receive it.
+/// The protocol sends a full snapshot on every change, so a prompt of n nodes sends O(n²) entries.
+/// Updating a node is O(1); a snapshot is built only when someone will receive it, and then from
+/// each node's serialised entry, which is made once per change (finished nodes never change again),
+/// so a snapshot costs a copy of bytes rather than building and serialising n JSON objects.
 /// </summary>
 internal sealed class ProgressReporter
 {
@@ -15,21 +20,31 @@ internal sealed class ProgressReporter
         public JsonNode Value { get; set; } = Python.Py.FloatNode(0.0);
         public JsonNode Max { get; set; } = Python.Py.FloatNode(1.0);
         public bool Finished { get; set; }
+
+        /// <summary><c>"id": {...}</c> as written inside the snapshot; null after a change.</summary>
+        public byte[]? Serialized { get; set; }
     }
+
+    private static readonly byte[] Separator = ", "u8.ToArray();
 
     private readonly string _promptId;
     private readonly DynamicPrompt _graph;
     private readonly Func<bool> _hasRecipients;
-    private readonly Action<JsonObject> _send;
+    private readonly Action<byte[], Func<JsonObject>> _send;
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly List<NodeState> _order = [];
+    private readonly byte[] _prefix;
+    private readonly ArrayBufferWriter<byte> _buffer = new();
 
-    public ProgressReporter(string promptId, DynamicPrompt graph, Func<bool> hasRecipients, Action<JsonObject> send)
+    public ProgressReporter(string promptId, DynamicPrompt graph, Func<bool> hasRecipients, Action<byte[], Func<JsonObject>> send)
     {
         _promptId = promptId;
         _graph = graph;
         _hasRecipients = hasRecipients;
         _send = send;
+        // The envelope up to the first entry: {"type": "progress_state", "data": {"prompt_id": "...", "nodes": {
+        string promptIdJson = PythonJson.Serialize(JsonValue.Create(promptId));
+        _prefix = System.Text.Encoding.ASCII.GetBytes($"{{\"type\": \"progress_state\", \"data\": {{\"prompt_id\": {promptIdJson}, \"nodes\": {{");
     }
 
     private NodeState State(string nodeId)
@@ -40,6 +55,7 @@ internal sealed class ProgressReporter
             _nodes[nodeId] = state;
             _order.Add(state);
         }
+        state.Serialized = null;
         return state;
     }
 
@@ -75,24 +91,47 @@ internal sealed class ProgressReporter
         Publish();
     }
 
+    private JsonObject Entry(NodeState state) => new()
+    {
+        ["value"] = state.Value.DeepClone(),
+        ["max"] = state.Max.DeepClone(),
+        ["state"] = state.Finished ? "finished" : "running",
+        ["node_id"] = state.NodeId,
+        ["prompt_id"] = _promptId,
+        ["display_node_id"] = _graph.GetDisplayNodeId(state.NodeId),
+        ["parent_node_id"] = _graph.GetParentNodeId(state.NodeId),
+        ["real_node_id"] = _graph.GetRealNodeId(state.NodeId),
+    };
+
+    /// <summary>The snapshot as an object (for sinks that want one; tests compare it with the bytes).</summary>
+    internal JsonObject Snapshot()
+    {
+        var nodes = new JsonObject();
+        foreach (var state in _order) { nodes[state.NodeId] = Entry(state); }
+        return new JsonObject { ["prompt_id"] = _promptId, ["nodes"] = nodes };
+    }
+
+    /// <summary>The snapshot's whole envelope, serialised exactly as <c>PythonJson</c> writes <see cref="Snapshot"/>.</summary>
+    internal byte[] SerializedEnvelope()
+    {
+        _buffer.Clear();
+        _buffer.Write(_prefix);
+        bool first = true;
+        foreach (var state in _order)
+        {
+            if (!first) { _buffer.Write(Separator); }
+            first = false;
+            state.Serialized ??= System.Text.Encoding.ASCII.GetBytes(
+                PythonJson.Serialize(JsonValue.Create(state.NodeId)) + ": " + PythonJson.Serialize(Entry(state)));
+            _buffer.Write(state.Serialized);
+        }
+        _buffer.Write("}}}"u8);
+        return _buffer.WrittenSpan.ToArray();
+    }
+
     private void Publish()
     {
         if (!_hasRecipients()) { return; }
-        var nodes = new JsonObject();
-        foreach (var state in _order)
-        {
-            nodes[state.NodeId] = new JsonObject
-            {
-                ["value"] = state.Value.DeepClone(),
-                ["max"] = state.Max.DeepClone(),
-                ["state"] = state.Finished ? "finished" : "running",
-                ["node_id"] = state.NodeId,
-                ["prompt_id"] = _promptId,
-                ["display_node_id"] = _graph.GetDisplayNodeId(state.NodeId),
-                ["parent_node_id"] = _graph.GetParentNodeId(state.NodeId),
-                ["real_node_id"] = _graph.GetRealNodeId(state.NodeId),
-            };
-        }
-        _send(new JsonObject { ["prompt_id"] = _promptId, ["nodes"] = nodes });
+        _send(SerializedEnvelope(), Snapshot);
     }
 }

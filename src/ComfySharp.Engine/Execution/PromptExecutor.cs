@@ -27,6 +27,8 @@ public sealed class PromptExecutor
     /// </summary>
     public (string DisplayNodeId, string? ClientId)? Current { get; private set; }
 
+    private static readonly HashSet<string> KnownPreviewMethods = new(StringComparer.Ordinal) { "none", "auto", "latent2rgb", "taesd" };
+
     /// <summary>Number of entries in the output cache (for diagnostics and tests).</summary>
     public int CachedEntryCount => _cache.Count;
 
@@ -41,8 +43,9 @@ public sealed class PromptExecutor
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(sink);
+        // API.md §3: "default" and unknown strings mean the server's --preview-method.
         string previewMethod = prompt.ExtraData["preview_method"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out string? method)
-            ? method : defaultPreviewMethod;
+            && KnownPreviewMethods.Contains(method) ? method : defaultPreviewMethod;
         try
         {
             var run = new ExecutionRun(_registry, _services, _cache, prompt, sink, previewMethod, c => Current = c, interrupt);

@@ -1,5 +1,4 @@
 using ComfySharp.Abstractions;
-using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -36,10 +35,12 @@ public sealed class EmptyImage : ComfyNode
         {
             throw new ArgumentException($"EmptyImage: {batch} images of {width}x{height} are too large.");
         }
+        // One native fill instead of three fills and a concatenation: a 3-value colour expanded over
+        // the batch and copied out. Built inside a scope so the expanded view stays rooted while used.
         using var scope = NewDisposeScope();
-        Tensor r = ScalarMath.Full([batch, height, width, 1], ((color >> 16) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor g = ScalarMath.Full([batch, height, width, 1], ((color >> 8) & 0xFF) / 255.0, ScalarType.Float32);
-        Tensor b = ScalarMath.Full([batch, height, width, 1], (color & 0xFF) / 255.0, ScalarType.Float32);
-        return ValueTask.FromResult(NodeOutput.Of(cat([r, g, b], -1).MoveToOuterDisposeScope()));
+        float[] rgb = [(float)(((color >> 16) & 0xFF) / 255.0), (float)(((color >> 8) & 0xFF) / 255.0), (float)((color & 0xFF) / 255.0)];
+        Tensor colour = tensor(rgb);
+        Tensor image = colour.expand([batch, height, width, 3]).contiguous();
+        return ValueTask.FromResult(NodeOutput.Of(image.MoveToOuterDisposeScope()));
     }
 }

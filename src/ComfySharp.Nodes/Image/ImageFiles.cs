@@ -62,6 +62,11 @@ public static class ImageFiles
             return null;
         }
         string? full = SafePath.Contain(directory, file);
+        if (full is not null)
+        {
+            // A preview written moments ago may still be on the background writer.
+            DeferredFileWrites.WaitUntilWritten(full);
+        }
         return full is not null && File.Exists(full) ? full : null;
     }
 

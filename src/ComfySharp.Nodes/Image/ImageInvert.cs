@@ -1,5 +1,5 @@
 using ComfySharp.Abstractions;
-using ComfySharp.Torch.Tensors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Image;
@@ -26,6 +26,12 @@ public sealed class ImageInvert : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return ValueTask.FromResult(NodeOutput.Of(inputs.Get(Image).RSub(1.0)));
+        // TorchSharp does not keep a temporary tensor or an implicitly converted Scalar alive while
+        // libtorch uses its handle, so the finalizer thread could free them mid-call (a segfault
+        // under load): the scope roots the temporaries and the Scalar lives until the method ends.
+        using var scope = NewDisposeScope();
+        using Scalar one = 1.0.ToScalar();
+        Tensor inverted = inputs.Get(Image).neg().add_(one, one);
+        return ValueTask.FromResult(NodeOutput.Of(inverted.MoveToOuterDisposeScope()));
     }
 }

@@ -91,7 +91,11 @@ public static class ImageSaver
             ?? throw new InvalidOperationException(
                 $"{OutsideOutputError} full_output_folder: {Path.GetFullPath(Path.Combine(root, subfolder))} output_dir: {root}");
         long counter = 1;
-        if (Directory.Exists(folder))
+        if (RememberedCounter(folder, fileName) is long remembered)
+        {
+            counter = remembered;
+        }
+        else if (Directory.Exists(folder))
         {
             long? highest = null;
             foreach (string entry in Directory.EnumerateFileSystemEntries(folder))
@@ -110,6 +114,62 @@ public static class ImageSaver
             Directory.CreateDirectory(folder);
         }
         return new SaveTarget(folder, fileName, counter, subfolder.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    // The next counter per (folder, file name) with the folder's modification time right after our
+    // last write: while the folder is unchanged since, the scan would find exactly that number, and
+    // scanning a temp folder of thousands of previews on every prompt cost milliseconds.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Folder, string FileName), (long Next, DateTime FolderTime)> NextCounters = new();
+
+    private static long? RememberedCounter(string folder, string fileName)
+    {
+        if (!NextCounters.TryGetValue((folder, fileName), out var remembered))
+        {
+            return null;
+        }
+        try
+        {
+            // DateTime.MaxValue marks a folder whose files only this process names (previews).
+            return remembered.FolderTime == DateTime.MaxValue || Directory.GetLastWriteTimeUtc(folder) == remembered.FolderTime
+                ? remembered.Next
+                : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Records that the files of <paramref name="target"/> up to <paramref name="nextCounter"/> − 1 were
+    /// written, so the next <see cref="Resolve"/> of the same name skips the folder scan while the folder is unchanged.
+    /// </summary>
+    /// <param name="target">What was resolved.</param>
+    /// <param name="nextCounter">The counter after the last file written.</param>
+    /// <param name="ownedFolder">
+    /// True when only this process writes files of this name (preview names carry a random suffix and the
+    /// temp folder is emptied at start): the counter is then trusted without checking the folder, which
+    /// background writes keep changing.
+    /// </param>
+    public static void Remember(SaveTarget target, long nextCounter, bool ownedFolder = false)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        try
+        {
+            NextCounters[(target.Folder, target.FileName)] = (nextCounter, ownedFolder ? DateTime.MaxValue : Directory.GetLastWriteTimeUtc(target.Folder));
+        }
+        catch (IOException)
+        {
+            NextCounters.TryRemove((target.Folder, target.FileName), out _);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            NextCounters.TryRemove((target.Folder, target.FileName), out _);
+        }
     }
 
     /// <summary>The number before the next underscore, 0 when that text is not an integer.</summary>
@@ -148,7 +208,17 @@ public static class ImageSaver
     }
 
     /// <summary>Writes every image of the batch and returns the UI result <c>{"images": [...]}</c>.</summary>
-    public static JsonObject Save(Tensor images, string prefix, string outputDirectory, string type, int compressionLevel, NodeContext context)
+    /// <param name="images">The IMAGE batch.</param>
+    /// <param name="prefix">The file name prefix (may contain a subfolder and %variables%).</param>
+    /// <param name="outputDirectory">The root folder.</param>
+    /// <param name="type">The <c>type</c> of the ui entries.</param>
+    /// <param name="compressionLevel">zlib level.</param>
+    /// <param name="context">The node context (metadata, interrupt).</param>
+    /// <param name="deferWrite">
+    /// Write the files on the background writer (<see cref="DeferredFileWrites"/>) and trust the
+    /// remembered counter: for previews, whose names only this process uses.
+    /// </param>
+    public static JsonObject Save(Tensor images, string prefix, string outputDirectory, string type, int compressionLevel, NodeContext context, bool deferWrite = false)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(context);
@@ -171,10 +241,19 @@ public static class ImageSaver
             }
             string stem = target.FileName.Replace("%batch_num%", i.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             string file = $"{stem}_{counter.ToString("00000", CultureInfo.InvariantCulture)}_.png";
-            File.WriteAllBytes(Path.Combine(target.Folder, file), PngFile.Encode(pixels, compressionLevel, metadata));
+            byte[] png = PngFile.Encode(pixels, compressionLevel, metadata);
+            if (deferWrite)
+            {
+                DeferredFileWrites.Write(Path.Combine(target.Folder, file), png);
+            }
+            else
+            {
+                File.WriteAllBytes(Path.Combine(target.Folder, file), png);
+            }
             results.Add(new JsonObject { ["filename"] = file, ["subfolder"] = target.Subfolder, ["type"] = type });
             counter++;
         }
+        Remember(target, counter, ownedFolder: deferWrite);
         return new JsonObject { ["images"] = results };
     }
 }

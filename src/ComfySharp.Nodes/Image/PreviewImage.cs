@@ -51,7 +51,7 @@ public sealed class PreviewImage : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         var directories = context.GetService<ComfyDirectories>();
-        var ui = ImageSaver.Save(inputs.Get(Images), Prefix, directories.Temp, "temp", CompressionLevel, context);
+        var ui = ImageSaver.Save(inputs.Get(Images), Prefix, directories.Temp, "temp", CompressionLevel, context, deferWrite: true);
         return ValueTask.FromResult(NodeOutput.UiOnly(ui));
     }
 }

@@ -75,6 +75,8 @@ internal static class FileEndpoints
         {
             return name.Length == 0 ? ComfyResults.Empty(404) : ComfyResults.Empty(403);
         }
+        // A preview written moments ago may still be on the background writer.
+        DeferredFileWrites.WaitUntilWritten(file);
         if (!File.Exists(file))
         {
             return ComfyResults.Empty(404);

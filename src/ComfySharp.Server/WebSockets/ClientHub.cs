@@ -42,6 +42,22 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     }
 
     /// <inheritdoc />
+    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId)
+    {
+        if (target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null))
+        {
+            if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+            }
+        }
+        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
+        {
+            client.Enqueue(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+        }
+    }
+
+    /// <inheritdoc />
     public bool HasRecipients(MessageTarget target, string? clientId) =>
         target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null)
             ? !_clients.IsEmpty

@@ -244,44 +244,105 @@ public static class PngFile
             byte[] previous = new byte[stride];
             byte[] current = new byte[stride];
             byte[][] candidates = [new byte[stride], new byte[stride], new byte[stride], new byte[stride], new byte[stride]];
+            // Whole filtered rows go to zlib in large blocks: a write per row (two calls into the
+            // native deflater each) cost more than the filtering for small images.
+            byte[] block = new byte[Math.Max(1, Math.Min(image.Height, Math.Max(1, (256 * 1024) / (stride + 1)))) * (stride + 1)];
+            int used = 0;
             for (int y = 0; y < image.Height; y++)
             {
                 Array.Copy(image.Pixels, y * stride, current, 0, stride);
                 int best = ChooseFilter(current, previous, bpp, candidates);
-                zlib.WriteByte((byte)best);
-                zlib.Write(candidates[best]);
+                if (used + stride + 1 > block.Length)
+                {
+                    zlib.Write(block, 0, used);
+                    used = 0;
+                }
+                block[used] = (byte)best;
+                Buffer.BlockCopy(candidates[best], 0, block, used + 1, stride);
+                used += stride + 1;
                 (previous, current) = (current, previous);
             }
+            zlib.Write(block, 0, used);
         }
         return compressed.ToArray();
     }
 
     // The usual PNG heuristic: try the five filters and keep the row whose bytes, read as signed
-    // values, have the smallest sum of magnitudes (it predicts the best compression cheaply).
+    // values, have the smallest sum of magnitudes (it predicts the best compression cheaply). Each
+    // filter has its own loop (no per-byte switch) and stops as soon as it cannot beat the best so
+    // far; ties keep the lower filter number, as a single pass in filter order would.
     private static int ChooseFilter(byte[] row, byte[] above, int bpp, byte[][] candidates)
     {
-        int best = 0;
+        int n = row.Length;
+        int head = Math.Min(bpp, n);
         long bestScore = long.MaxValue;
+        int best = 0;
         for (int filter = 0; filter < 5; filter++)
         {
-            byte[] outRow = candidates[filter];
+            Span<byte> outRow = candidates[filter];
+            ReadOnlySpan<byte> cur = row, up = above;
             long score = 0;
-            for (int i = 0; i < row.Length; i++)
+            switch (filter)
             {
-                int a = i >= bpp ? row[i - bpp] : 0;
-                int b = above[i];
-                int c = i >= bpp ? above[i - bpp] : 0;
-                int predicted = filter switch
-                {
-                    0 => 0,
-                    1 => a,
-                    2 => b,
-                    3 => (a + b) >> 1,
-                    _ => Paeth(a, b, c),
-                };
-                byte value = unchecked((byte)(row[i] - predicted));
-                outRow[i] = value;
-                score += Math.Abs((int)(sbyte)value);
+                case 0:
+                    for (int i = 0; i < n; i++)
+                    {
+                        byte v = cur[i];
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    break;
+                case 1:
+                    for (int i = 0; i < head; i++)
+                    {
+                        byte v = cur[i];
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    for (int i = head; i < n && score < bestScore; i++)
+                    {
+                        byte v = unchecked((byte)(cur[i] - cur[i - bpp]));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    break;
+                case 2:
+                    for (int i = 0; i < n && score < bestScore; i++)
+                    {
+                        byte v = unchecked((byte)(cur[i] - up[i]));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    break;
+                case 3:
+                    for (int i = 0; i < head; i++)
+                    {
+                        byte v = unchecked((byte)(cur[i] - (up[i] >> 1)));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    for (int i = head; i < n && score < bestScore; i++)
+                    {
+                        byte v = unchecked((byte)(cur[i] - ((cur[i - bpp] + up[i]) >> 1)));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    break;
+                default:
+                    for (int i = 0; i < head; i++)
+                    {
+                        // With a = c = 0 the Paeth predictor is the byte above.
+                        byte v = unchecked((byte)(cur[i] - up[i]));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    for (int i = head; i < n && score < bestScore; i++)
+                    {
+                        byte v = unchecked((byte)(cur[i] - Paeth(cur[i - bpp], up[i], up[i - bpp])));
+                        outRow[i] = v;
+                        score += Magnitude(v);
+                    }
+                    break;
             }
             if (score < bestScore)
             {
@@ -291,6 +352,8 @@ public static class PngFile
         }
         return best;
     }
+
+    private static int Magnitude(byte value) => Math.Abs((int)(sbyte)value);
 
     private static int Paeth(int a, int b, int c)
     {

@@ -19,7 +19,7 @@ public sealed class Harness
     public Harness(CacheOptions? cache = null)
     {
         Registry = new NodeRegistry();
-        Registry.Add<EmptyImage>().Add<EmptyLatentImage>().Add<ImageInvert>().Add<SaveImage>().Add<PreviewImage>().Add<TestAddOne>().Add<TestCapture>();
+        Registry.Add<EmptyImage>().Add<EmptyLatentImage>().Add<ImageInvert>().Add<SaveImage>().Add<PreviewImage>().Add<TestAddOne>().Add<TestCapture>().Add<TestPreviewMethodProbe>();
         Registry.AddPack(new TestingNodes());
         Services = new NoServices();
         Validator = new PromptValidator(Registry, Services);
@@ -46,14 +46,17 @@ public sealed class Harness
         await Validator.ValidateAsync(prompt, targets, CancellationToken.None);
 
     public async Task<(PromptValidation Validation, ExecutionRecord? Record, RecordingSink Sink)> RunAsync(
-        string promptJson, IReadOnlyList<string>? targets = null, RecordingSink? sink = null, CancellationToken interrupt = default)
+        string promptJson, IReadOnlyList<string>? targets = null, RecordingSink? sink = null,
+        JsonObject? extraData = null, string defaultPreviewMethod = "none", CancellationToken interrupt = default)
     {
         var prompt = (JsonObject)JsonNode.Parse(promptJson)!;
         var validation = await ValidateAsync(prompt, targets);
         sink ??= new RecordingSink();
         if (!validation.IsValid) { return (validation, null, sink); }
-        var queued = new QueuedPrompt(_promptCounter, false, $"p{_promptCounter++}", prompt, new JsonObject { ["client_id"] = "c1" }, validation.OutputsToExecute);
-        var record = await Executor.ExecuteAsync(queued, sink, "none", interrupt);
+        extraData ??= [];
+        extraData["client_id"] = "c1";
+        var queued = new QueuedPrompt(_promptCounter, false, $"p{_promptCounter++}", prompt, extraData, validation.OutputsToExecute);
+        var record = await Executor.ExecuteAsync(queued, sink, defaultPreviewMethod, interrupt);
         return (validation, record, sink);
     }
 }

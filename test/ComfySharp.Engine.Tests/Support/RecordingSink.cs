@@ -38,6 +38,24 @@ public sealed class RecordingSink : IExecutionMessageSink
 
     public bool HasRecipients(MessageTarget target, string? clientId) => Listening;
 
+    /// <summary>Pre-serialised messages whose bytes differ from what serialising their object gives (must stay empty).</summary>
+    public List<string> SerializationMismatches { get; } = [];
+
+    public int SerializedCount { get; private set; }
+
+    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId)
+    {
+        var message = data();
+        string expected = ComfySharp.Protocol.PythonJson.Serialize(ComfySharp.Protocol.Messages.Envelope(type, message.DeepClone()));
+        string actual = System.Text.Encoding.ASCII.GetString(envelope);
+        lock (_lock)
+        {
+            SerializedCount++;
+            if (expected != actual) { SerializationMismatches.Add($"expected {expected}\n     got {actual}"); }
+        }
+        Send(type, message, target, clientId);
+    }
+
     public IEnumerable<JsonObject> OfType(string type) => Messages.Where(m => m.Type == type).Select(m => m.Data);
 
     /// <summary>The ids of the <c>executing</c> messages, in order.</summary>

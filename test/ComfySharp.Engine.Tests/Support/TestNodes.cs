@@ -159,3 +159,17 @@ public sealed class TestCapture : ComfyNode
     public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) =>
         ValueTask.FromResult(NodeOutput.UiOnly(new JsonObject { ["text"] = new JsonArray(Python.Py.Str(inputs.Raw["value"])) }));
 }
+
+/// <summary>An output node that records the preview method the executor gave it.</summary>
+public sealed class TestPreviewMethodProbe : ComfyNode
+{
+    private static readonly NodeSchema Definition = new()
+    {
+        ClassType = "TestPreviewMethodProbe", Category = "testing", OutputNode = true,
+    };
+
+    public override NodeSchema Schema => Definition;
+
+    public override ValueTask<NodeOutput> ExecuteAsync(NodeInputs inputs, NodeContext context) =>
+        ValueTask.FromResult(NodeOutput.UiOnly(new JsonObject { ["text"] = new JsonArray(context.PreviewMethod) }));
+}

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
+using ComfySharp.Abstractions.Files;
 using ComfySharp.Nodes.Image;
 using ComfySharp.Nodes.Mask;
 using ComfySharp.Torch.Images;
@@ -238,7 +239,10 @@ public sealed class FileNodeTests
         Assert.Equal($"{node.Prefix}_00001_.png", first["images"]![0]!["filename"]!.GetValue<string>());
         Assert.Equal($"{node.Prefix}_00002_.png", second["images"]![0]!["filename"]!.GetValue<string>());
         Assert.Equal("temp", first["images"]![0]!["type"]!.GetValue<string>());
-        Assert.True(File.Exists(Path.Combine(context.Directories.Temp, $"{node.Prefix}_00001_.png")));
+        // Previews are written by the background writer; readers wait for it as /view does.
+        string written = Path.Combine(context.Directories.Temp, $"{node.Prefix}_00001_.png");
+        DeferredFileWrites.WaitUntilWritten(written);
+        Assert.True(File.Exists(written));
         Assert.True(Enumerable.Range(0, 5).Select(_ => new PreviewImage().Prefix).Append(node.Prefix).Distinct().Count() > 1);
     }
 
