@@ -20,419 +20,198 @@ namespace ComfySharp.Torch.Tensors;
 /// </summary>
 public static class ScalarMath
 {
-    /// <summary><c>t + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, int value)
+    /// <summary>
+    /// Runs <paramref name="op"/> with <paramref name="scalar"/> and disposes the Scalar afterwards, keeping
+    /// <paramref name="tensor"/> reachable until the native call has returned.
+    /// </summary>
+    private static Tensor WithScalar(Tensor tensor, Scalar scalar, Func<Tensor, Scalar, Tensor> op)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.add(s);
-        GC.KeepAlive(tensor);
-        return result;
+        using (scalar)
+        {
+            ArgumentNullException.ThrowIfNull(tensor);
+            Tensor result = op(tensor, scalar);
+            GC.KeepAlive(tensor);
+            return result;
+        }
     }
+
+    /// <summary>As <see cref="WithScalar(Tensor, Scalar, Func{Tensor, Scalar, Tensor})"/>, also keeping a second tensor reachable.</summary>
+    private static Tensor WithScalar(Tensor tensor, Tensor other, Scalar scalar, Func<Tensor, Tensor, Scalar, Tensor> op)
+    {
+        using (scalar)
+        {
+            ArgumentNullException.ThrowIfNull(tensor);
+            Tensor result = op(tensor, other, scalar);
+            GC.KeepAlive(tensor);
+            GC.KeepAlive(other);
+            return result;
+        }
+    }
+
+    /// <summary><c>t + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
+    public static Tensor Add(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
 
     /// <summary><c>t + value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, long value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.add(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Add(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
 
     /// <summary><c>t + value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, float value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.add(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Add(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
 
     /// <summary><c>t + value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.add(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Add(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
 
     /// <summary><c>t - value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Sub(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.sub(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Sub(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub(s));
 
     /// <summary><c>t - value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Sub(this Tensor tensor, long value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.sub(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Sub(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub(s));
 
     /// <summary><c>t - value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Sub(this Tensor tensor, float value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.sub(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Sub(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub(s));
 
     /// <summary><c>t - value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Sub(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.sub(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Sub(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub(s));
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Mul(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.mul(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Mul(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.mul(s));
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Mul(this Tensor tensor, long value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.mul(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Mul(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.mul(s));
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Mul(this Tensor tensor, float value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.mul(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Mul(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.mul(s));
 
     /// <summary><c>t * value</c> (also <c>value * t</c>) with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Mul(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.mul(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Mul(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.mul(s));
 
     /// <summary><c>t / value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Div(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.div(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Div(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.div(s));
 
     /// <summary><c>t / value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Div(this Tensor tensor, long value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.div(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Div(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.div(s));
 
     /// <summary><c>t / value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Div(this Tensor tensor, float value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.div(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Div(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.div(s));
 
     /// <summary><c>t / value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Div(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.div(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Div(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.div(s));
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor RSub(this Tensor tensor, int value)
+    public static Tensor RSub(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor negated = tensor.negative();
-        GC.KeepAlive(tensor);
-        return negated.add(s);
-    }
+        using Tensor inner = t.negative();
+        return inner.add(s);
+    });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor RSub(this Tensor tensor, long value)
+    public static Tensor RSub(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor negated = tensor.negative();
-        GC.KeepAlive(tensor);
-        return negated.add(s);
-    }
+        using Tensor inner = t.negative();
+        return inner.add(s);
+    });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor RSub(this Tensor tensor, float value)
+    public static Tensor RSub(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor negated = tensor.negative();
-        GC.KeepAlive(tensor);
-        return negated.add(s);
-    }
+        using Tensor inner = t.negative();
+        return inner.add(s);
+    });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor RSub(this Tensor tensor, double value)
+    public static Tensor RSub(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor negated = tensor.negative();
-        GC.KeepAlive(tensor);
-        return negated.add(s);
-    }
+        using Tensor inner = t.negative();
+        return inner.add(s);
+    });
 
     /// <summary><c>value / t</c>, computed like TorchSharp's operator as <c>(1 / t) * value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor RDiv(this Tensor tensor, int value)
+    public static Tensor RDiv(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor reciprocal = tensor.reciprocal();
-        GC.KeepAlive(tensor);
-        return reciprocal.mul(s);
-    }
+        using Tensor inner = t.reciprocal();
+        return inner.mul(s);
+    });
 
     /// <summary><c>value / t</c>, computed like TorchSharp's operator as <c>(1 / t) * value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor RDiv(this Tensor tensor, long value)
+    public static Tensor RDiv(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor reciprocal = tensor.reciprocal();
-        GC.KeepAlive(tensor);
-        return reciprocal.mul(s);
-    }
+        using Tensor inner = t.reciprocal();
+        return inner.mul(s);
+    });
 
     /// <summary><c>value / t</c>, computed like TorchSharp's operator as <c>(1 / t) * value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor RDiv(this Tensor tensor, float value)
+    public static Tensor RDiv(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor reciprocal = tensor.reciprocal();
-        GC.KeepAlive(tensor);
-        return reciprocal.mul(s);
-    }
+        using Tensor inner = t.reciprocal();
+        return inner.mul(s);
+    });
 
     /// <summary><c>value / t</c>, computed like TorchSharp's operator as <c>(1 / t) * value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor RDiv(this Tensor tensor, double value)
+    public static Tensor RDiv(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        using Tensor reciprocal = tensor.reciprocal();
-        GC.KeepAlive(tensor);
-        return reciprocal.mul(s);
-    }
+        using Tensor inner = t.reciprocal();
+        return inner.mul(s);
+    });
 
     /// <summary><c>t % value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Rem(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.remainder(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Rem(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.remainder(s));
 
     /// <summary><c>t % value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Rem(this Tensor tensor, long value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.remainder(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Rem(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.remainder(s));
 
     /// <summary><c>t % value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Rem(this Tensor tensor, float value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.remainder(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Rem(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.remainder(s));
 
     /// <summary><c>t % value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Rem(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.remainder(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Rem(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.remainder(s));
 
     /// <summary><c>t.clamp(min, max)</c> with int bounds.</summary>
     public static Tensor Clamp(this Tensor tensor, int min, int max)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
         using Scalar lo = min.ToScalar();
-        using Scalar hi = max.ToScalar();
-        Tensor result = tensor.clamp(lo, hi);
-        GC.KeepAlive(tensor);
-        return result;
-    }
-
-    /// <summary><c>t.pow(exponent)</c> with a int exponent.</summary>
-    public static Tensor Pow(this Tensor tensor, int exponent)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = exponent.ToScalar();
-        Tensor result = tensor.pow(s);
-        GC.KeepAlive(tensor);
-        return result;
+        return WithScalar(tensor, max.ToScalar(), (t, hi) => t.clamp(lo, hi));
     }
 
     /// <summary><c>t.clamp(min, max)</c> with double bounds.</summary>
     public static Tensor Clamp(this Tensor tensor, double min, double max)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
         using Scalar lo = min.ToScalar();
-        using Scalar hi = max.ToScalar();
-        Tensor result = tensor.clamp(lo, hi);
-        GC.KeepAlive(tensor);
-        return result;
+        return WithScalar(tensor, max.ToScalar(), (t, hi) => t.clamp(lo, hi));
     }
+
+    /// <summary><c>t.pow(exponent)</c> with an int exponent.</summary>
+    public static Tensor Pow(this Tensor tensor, int exponent) => WithScalar(tensor, exponent.ToScalar(), static (t, s) => t.pow(s));
 
     /// <summary><c>t.pow(exponent)</c> with a double exponent.</summary>
-    public static Tensor Pow(this Tensor tensor, double exponent)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = exponent.ToScalar();
-        Tensor result = tensor.pow(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Pow(this Tensor tensor, double exponent) => WithScalar(tensor, exponent.ToScalar(), static (t, s) => t.pow(s));
 
     /// <summary>In-place <c>t.mul_(value)</c>; returns <paramref name="tensor"/>.</summary>
-    public static Tensor MulInPlace(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.mul_(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor MulInPlace(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.mul_(s));
 
     /// <summary>In-place <c>t.sub_(value)</c>; returns <paramref name="tensor"/>.</summary>
-    public static Tensor SubInPlace(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.sub_(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor SubInPlace(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub_(s));
 
     /// <summary>In-place <c>t.div_(value)</c>; returns <paramref name="tensor"/>.</summary>
-    public static Tensor DivInPlace(this Tensor tensor, int value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.div_(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor DivInPlace(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.div_(s));
 
     /// <summary>In-place <c>t.add_(other, alpha)</c> (t += alpha · other); returns <paramref name="tensor"/>.</summary>
-    public static Tensor AddScaledInPlace(this Tensor tensor, Tensor other, double alpha)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = alpha.ToScalar();
-        Tensor result = tensor.add_(other, s);
-        GC.KeepAlive(tensor);
-        GC.KeepAlive(other);
-        return result;
-    }
+    public static Tensor AddScaledInPlace(this Tensor tensor, Tensor other, double alpha) =>
+        WithScalar(tensor, other, alpha.ToScalar(), static (t, o, s) => t.add_(o, s));
 
     /// <summary><c>t.le(value)</c> (what <c>t &lt;= value</c> calls), a boolean tensor.</summary>
-    public static Tensor Le(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.le(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Le(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.le(s));
 
     /// <summary><c>t.lt(value)</c> (what <c>t &lt; value</c> calls), a boolean tensor.</summary>
-    public static Tensor Lt(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.lt(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Lt(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.lt(s));
 
     /// <summary><c>t.gt(value)</c> (what <c>t &gt; value</c> calls), a boolean tensor.</summary>
-    public static Tensor Gt(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.gt(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Gt(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.gt(s));
 
     /// <summary><c>t.eq(value)</c> (what <c>t == value</c> calls), a boolean tensor.</summary>
-    public static Tensor Eq(this Tensor tensor, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.eq(s);
-        GC.KeepAlive(tensor);
-        return result;
-    }
+    public static Tensor Eq(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.eq(s));
 
     /// <summary><c>t.masked_fill(mask, value)</c>.</summary>
-    public static Tensor MaskedFill(this Tensor tensor, Tensor mask, double value)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar s = value.ToScalar();
-        Tensor result = tensor.masked_fill(mask, s);
-        GC.KeepAlive(tensor);
-        GC.KeepAlive(mask);
-        return result;
-    }
+    public static Tensor MaskedFill(this Tensor tensor, Tensor mask, double value) =>
+        WithScalar(tensor, mask, value.ToScalar(), static (t, m, s) => t.masked_fill(m, s));
 
     /// <summary><c>torch.full(size, value, dtype)</c> with a float fill value.</summary>
     public static Tensor Full(long[] size, float value, ScalarType dtype, Device? device = null)
@@ -468,24 +247,8 @@ public static class ScalarMath
     /// <c>add(b, alpha: 1)</c> with an implicit Int32 Scalar, which has the same lifetime hazard; this
     /// calls the same op with an explicit one.
     /// </summary>
-    public static Tensor Add(this Tensor tensor, Tensor other)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar one = 1.ToScalar();
-        Tensor result = tensor.add(other, one);
-        GC.KeepAlive(tensor);
-        GC.KeepAlive(other);
-        return result;
-    }
+    public static Tensor Add(this Tensor tensor, Tensor other) => WithScalar(tensor, other, 1.ToScalar(), static (t, o, s) => t.add(o, s));
 
     /// <summary>In-place <c>a.add_(b)</c> (TorchSharp's one-argument form makes an implicit alpha Scalar); returns <paramref name="tensor"/>.</summary>
-    public static Tensor AddInPlace(this Tensor tensor, Tensor other)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using Scalar one = 1.ToScalar();
-        Tensor result = tensor.add_(other, one);
-        GC.KeepAlive(tensor);
-        GC.KeepAlive(other);
-        return result;
-    }
+    public static Tensor AddInPlace(this Tensor tensor, Tensor other) => WithScalar(tensor, other, 1.ToScalar(), static (t, o, s) => t.add_(o, s));
 }
