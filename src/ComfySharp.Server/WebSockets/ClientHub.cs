@@ -25,43 +25,35 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     public bool IsConnected(string sid) => _clients.ContainsKey(sid);
 
     /// <inheritdoc />
-    public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
-    {
-        // Serialise only for a message someone receives: most prompts run with nobody listening.
-        if (target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null))
-        {
-            if (!_clients.IsEmpty)
-            {
-                Broadcast(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
-            }
-        }
-        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
-        {
-            client.Enqueue(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
-        }
-    }
+    public void Send(string type, JsonObject data, MessageTarget target, string? clientId) =>
+        Route(target, clientId, () => PythonJson.SerializeToUtf8(Messages.Envelope(type, data)));
 
     /// <inheritdoc />
-    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId)
-    {
-        if (target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null))
-        {
-            if (!_clients.IsEmpty)
-            {
-                Broadcast(new OutgoingFrame(envelope, WebSocketMessageType.Text));
-            }
-        }
-        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
-        {
-            client.Enqueue(new OutgoingFrame(envelope, WebSocketMessageType.Text));
-        }
-    }
+    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId) =>
+        Route(target, clientId, () => envelope);
 
     /// <inheritdoc />
     public bool HasRecipients(MessageTarget target, string? clientId) =>
-        target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null)
-            ? !_clients.IsEmpty
-            : clientId is not null && _clients.ContainsKey(clientId);
+        IsBroadcast(target, clientId) ? !_clients.IsEmpty : clientId is not null && _clients.ContainsKey(clientId);
+
+    private static bool IsBroadcast(MessageTarget target, string? clientId) =>
+        target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null);
+
+    /// <summary>Queues a text message for its recipients (WEBSOCKET.md §4); serialises only when someone receives it.</summary>
+    private void Route(MessageTarget target, string? clientId, Func<byte[]> text)
+    {
+        if (IsBroadcast(target, clientId))
+        {
+            if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(text(), WebSocketMessageType.Text));
+            }
+        }
+        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
+        {
+            client.Enqueue(new OutgoingFrame(text(), WebSocketMessageType.Text));
+        }
+    }
 
     /// <inheritdoc />
     public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
