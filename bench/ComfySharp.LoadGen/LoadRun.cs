@@ -9,9 +9,16 @@ namespace ComfySharp.LoadGen;
 /// <summary>The figures of one (server, workload, client count) run.</summary>
 internal sealed record LoadResult(
     string Server, string Workload, int Clients, int Completed, int Failed, double Seconds,
-    double P50Ms, double P95Ms, double P99Ms, long EventsExpected, long EventsReceived, long? RssBytes)
+    double P50Ms, double P95Ms, double P99Ms, long EventsExpected, long EventsReceived, long? RssBytes,
+    double? ServerCpuSeconds, double LoadGenCpuSeconds)
 {
     public double PromptsPerSecond => Completed / Seconds;
+
+    /// <summary>Server CPU time (user + system, all threads) per completed prompt, when its pid is known.</summary>
+    public double? ServerCpuMsPerPrompt => ServerCpuSeconds is { } s && Completed > 0 ? s * 1000 / Completed : null;
+
+    /// <summary>The load generator's own CPU time per completed prompt (it shares the machine).</summary>
+    public double LoadGenCpuMsPerPrompt => Completed > 0 ? LoadGenCpuSeconds * 1000 / Completed : double.NaN;
 }
 
 /// <summary>
@@ -38,6 +45,8 @@ internal static class LoadRun
         long received = 0;
         int failed = 0;
         long sequenceSeed = Stopwatch.GetTimestamp();
+        double? serverCpuBefore = pid is { } before ? ReadCpuSeconds(before) : null;
+        TimeSpan ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
@@ -49,10 +58,13 @@ internal static class LoadRun
             Interlocked.Add(ref received, clientEvents);
         })).ConfigureAwait(false);
         clock.Stop();
+        double? serverCpu = pid is { } after && serverCpuBefore is { } b && ReadCpuSeconds(after) is { } a ? a - b : null;
+        double ownCpu = (Process.GetCurrentProcess().TotalProcessorTime - ownCpuBefore).TotalSeconds;
         double[] all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(server.ToString(), workload, clients, all.Length, failed, clock.Elapsed.TotalSeconds,
             Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99),
-            poll ? 0 : (long)clients * promptsPerClient * 3, received, pid is { } p ? ReadRss(p) : null);
+            poll ? 0 : (long)clients * promptsPerClient * 3, received, pid is { } p ? ReadRss(p) : null,
+            serverCpu, ownCpu);
     }
 
     private static async Task<(int Failed, long Events)> RunClientAsync(HttpClient http, Uri server, string workload, string checkpoint, int prompts, long sequence, List<double> latencies, CancellationToken cancellationToken)
@@ -125,6 +137,23 @@ internal static class LoadRun
 
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+    /// <summary>utime + stime of a process from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).</summary>
+    private static double? ReadCpuSeconds(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces; the fields after its closing parenthesis are plain.
+            string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(rest[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(rest[12], System.Globalization.CultureInfo.InvariantCulture);
+            return ticks / 100.0;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     private static long? ReadRss(int pid)
     {

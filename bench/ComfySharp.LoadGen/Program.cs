@@ -79,7 +79,7 @@ try
                 LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, poll, cancel.Token).ConfigureAwait(false);
                 results.Add(r with { Server = name });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-12} {workload,-16} clients={clients,-3} done={r.Completed} failed={r.Failed} {r.PromptsPerSecond,8:F1}/s p50={r.P50Ms:F2}ms p95={r.P95Ms:F2}ms p99={r.P99Ms:F2}ms events={r.EventsReceived}/{r.EventsExpected}{(r.RssBytes is { } rss ? $" rss={rss / 1048576.0:F0}MiB" : "")}"));
+                    $"{name,-12} {workload,-16} clients={clients,-3} done={r.Completed} failed={r.Failed} {r.PromptsPerSecond,8:F1}/s p50={r.P50Ms:F2}ms p95={r.P95Ms:F2}ms p99={r.P99Ms:F2}ms events={r.EventsReceived}/{r.EventsExpected}{(r.RssBytes is { } rss ? $" rss={rss / 1048576.0:F0}MiB" : "")}{(r.ServerCpuMsPerPrompt is { } cpu ? $" server-cpu={cpu:F3}ms/prompt" : "")} loadgen-cpu={r.LoadGenCpuMsPerPrompt:F3}ms/prompt"));
             }
         }
     }
@@ -91,12 +91,12 @@ catch (Exception e) when (e is HttpRequestException or System.Net.WebSockets.Web
 }
 
 var table = new StringBuilder();
-table.AppendLine("| server | workload | clients | prompts/s | p50 ms | p95 ms | p99 ms | events | failed | RSS MiB |");
-table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+table.AppendLine("| server | workload | clients | prompts/s | p50 ms | p95 ms | p99 ms | events | failed | RSS MiB | server CPU ms/prompt | LoadGen CPU ms/prompt |");
+table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 foreach (LoadResult r in results)
 {
     table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Server} | {r.Workload} | {r.Clients} | {r.PromptsPerSecond:F1} | {r.P50Ms:F2} | {r.P95Ms:F2} | {r.P99Ms:F2} | {r.EventsReceived}/{r.EventsExpected} | {r.Failed} | {(r.RssBytes is { } b ? (b / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "")} |"));
+        $"| {r.Server} | {r.Workload} | {r.Clients} | {r.PromptsPerSecond:F1} | {r.P50Ms:F2} | {r.P95Ms:F2} | {r.P99Ms:F2} | {r.EventsReceived}/{r.EventsExpected} | {r.Failed} | {(r.RssBytes is { } b ? (b / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "")} | {(r.ServerCpuMsPerPrompt is { } c ? c.ToString("F3", CultureInfo.InvariantCulture) : "")} | {r.LoadGenCpuMsPerPrompt:F3} |"));
 }
 if (servers.Count > 1)
 {
