@@ -38,7 +38,9 @@ public static class ComfyServerApp
         DirectoryPreparation.Prepare(setup.Directories);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = [],
+            // The content root holds temp/ and output/: watching it for appsettings changes put a
+            // recursive inotify watch on every preview file written (a whole thread busy under load).
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = setup.Directories.Base,
         });
         builder.WebHost.UseUrls([.. setup.Urls]);

@@ -86,6 +86,37 @@ public sealed class QueueOrderTests
         Assert.Empty(history.Page(null, 20000));
     }
 
+    [Fact]
+    public void History_order_survives_long_eviction_runs_deletes_and_replaced_ids()
+    {
+        var history = new PromptHistory(new MemoryOnlyStore());
+        var record = new ExecutionRecord(ExecutionOutcome.Success, [], [], new JsonObject { ["status_str"] = "success", ["completed"] = true, ["messages"] = new JsonArray() });
+        int total = (PromptHistory.MaxEntries * 2) + 500;
+        for (int i = 0; i < total; i++)
+        {
+            history.Add(Item(i, $"p{i}"), record);
+        }
+        int first = total - PromptHistory.MaxEntries - 1;
+        Assert.Equal(PromptHistory.MaxEntries + 1, history.Count);
+        Assert.Equal([$"p{first}", $"p{first + 1}"], history.Page(2, 0).Select(kv => kv.Key));
+        history.Delete($"p{first + 1}");
+        history.Delete("never-there");
+        // Re-adding an id keeps its place, as a dictionary assignment does in the reference.
+        history.Add(Item(first + 2, $"p{first + 2}"), record);
+        Assert.Equal([$"p{first}", $"p{first + 2}", $"p{first + 3}"], history.Page(3, 0).Select(kv => kv.Key));
+        Assert.Equal(PromptHistory.MaxEntries, history.Count);
+        history.Add(Item(total, "new"), record);
+        history.Add(Item(total + 1, "newer"), record);
+        Assert.Null(history.Get($"p{first}"));
+        Assert.Equal([$"p{first + 2}"], history.Page(1, 0).Select(kv => kv.Key));
+        Assert.Equal(["new", "newer"], history.Page(2, null).Select(kv => kv.Key));
+        Assert.Equal(history.Count, history.All().Count);
+        history.Clear();
+        Assert.Equal(0, history.Count);
+        history.Add(Item(0, "again"), record);
+        Assert.Equal(["again"], history.Page(null, null).Select(kv => kv.Key));
+    }
+
     private static List<string> Layout(PromptQueue queue) =>
         queue.Snapshot().Pending.Select(p => $"{p.Number}{p.PromptId}").ToList();
 }

@@ -12,7 +12,7 @@ public sealed class PromptHistory
     public const int MaxEntries = 10000;
 
     private readonly Lock _lock = new();
-    private readonly OrderedDictionary<string, JsonObject> _entries = new(StringComparer.Ordinal);
+    private readonly OrderedEntries _entries = new();
     private readonly IHistoryStore _store;
 
     /// <summary>Creates the history, loading what the store holds.</summary>
@@ -53,8 +53,7 @@ public sealed class PromptHistory
         {
             if (!_entries.ContainsKey(prompt.PromptId) && _entries.Count > MaxEntries)
             {
-                string oldest = _entries.GetAt(0).Key;
-                _entries.RemoveAt(0);
+                string oldest = _entries.RemoveOldest();
                 _store.DeleteHistory(oldest);
             }
             _entries[prompt.PromptId] = entry;
@@ -102,7 +101,13 @@ public sealed class PromptHistory
     {
         lock (_lock)
         {
-            return _entries.Select(kv => (kv.Key, (JsonObject)kv.Value.DeepClone())).ToList();
+            var all = new List<(string, JsonObject)>(_entries.Count);
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                var (id, entry) = _entries.GetAt(i);
+                all.Add((id, (JsonObject)entry.DeepClone()));
+            }
+            return all;
         }
     }
 
@@ -125,6 +130,79 @@ public sealed class PromptHistory
         {
             _entries.Clear();
             _store.ClearHistory();
+        }
+    }
+
+    /// <summary>
+    /// Entries by id in insertion order. Dropping the oldest is O(1) (a moving head over the id list,
+    /// compacted now and then) where <see cref="OrderedDictionary{TKey, TValue}.RemoveAt"/> shifted all
+    /// 10,000 entries on every prompt once the history was full; deleting a chosen id (a user's request)
+    /// compacts at once, so positions stay dense for paging by index.
+    /// </summary>
+    private sealed class OrderedEntries
+    {
+        private readonly Dictionary<string, JsonObject> _byId = new(StringComparer.Ordinal);
+        private readonly List<string> _order = [];
+        private int _head;
+
+        public int Count => _byId.Count;
+
+        public JsonObject this[string id]
+        {
+            set
+            {
+                if (_byId.TryAdd(id, value))
+                {
+                    _order.Add(id);
+                }
+                else
+                {
+                    _byId[id] = value;
+                }
+            }
+        }
+
+        public bool ContainsKey(string id) => _byId.ContainsKey(id);
+
+        public bool TryGetValue(string id, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out JsonObject entry) => _byId.TryGetValue(id, out entry);
+
+        public (string Id, JsonObject Entry) GetAt(int index)
+        {
+            string id = _order[_head + index];
+            return (id, _byId[id]);
+        }
+
+        public string RemoveOldest()
+        {
+            string id = _order[_head];
+            _order[_head] = null!;
+            _head++;
+            _byId.Remove(id);
+            if (_head > 1024 && _head > _order.Count / 2)
+            {
+                _order.RemoveRange(0, _head);
+                _head = 0;
+            }
+            return id;
+        }
+
+        public bool Remove(string id)
+        {
+            if (!_byId.Remove(id))
+            {
+                return false;
+            }
+            _order.RemoveRange(0, _head);
+            _head = 0;
+            _order.Remove(id);
+            return true;
+        }
+
+        public void Clear()
+        {
+            _byId.Clear();
+            _order.Clear();
+            _head = 0;
         }
     }
 }
