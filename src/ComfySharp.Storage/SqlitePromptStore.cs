@@ -11,13 +11,37 @@ namespace ComfySharp.Storage;
 /// <c>PRAGMA user_version</c>; JSON columns hold the exact wire text (Python-style, so int/float
 /// distinctions survive a restart).
 /// </summary>
+/// <remarks>
+/// Writes are group-committed: every change joins a FIFO of pending operations and a transaction
+/// commits all of them at once, with statements prepared once and reused. <see cref="AddPending"/>
+/// (an accepted prompt) returns only after its transaction committed, so a prompt acknowledged to a
+/// client survives a crash; with many clients submitting at once, their inserts share a commit (the
+/// thread that gets the connection commits what the others queued meanwhile). The other changes —
+/// the running mark, removal from the queue, history entries and deletions — are committed by a
+/// background writer a moment later (or by the next accepted prompt, whichever comes first), in
+/// order, and before <see cref="Dispose"/> returns. A crash in that moment loses at most those
+/// changes: the prompt is then found running (or pending) at the next start, as if it had not finished.
+/// </remarks>
 public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 {
     /// <summary>The schema version this code writes.</summary>
     public const int SchemaVersion = 1;
 
     private readonly SqliteConnection _connection;
+    // Guards the connection and its prepared commands.
     private readonly Lock _lock = new();
+    // Guards _queued, _committedUpTo and _disposed; waited on for commits.
+    private readonly Lock _gate = new();
+    private readonly List<Operation> _queued = [];
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Thread _writer;
+    private readonly SemaphoreSlim _wake = new(0);
+    private long _enqueued;
+    private long _committedUpTo;
+    private Exception? _lastFailure;
+    private long _failedFrom = 1;
+    private long _failedUpTo;
+    private bool _disposed;
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
     public SqlitePromptStore(string path)
@@ -30,17 +54,31 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
         }
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _connection.Open();
-        Execute("PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=NORMAL;");
+        ExecuteNow("PRAGMA journal_mode=WAL;");
+        ExecuteNow("PRAGMA synchronous=NORMAL;");
         Migrate();
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "ComfySharp SQLite writer" };
+        _writer.Start();
     }
 
     /// <summary>The file's schema version.</summary>
-    public int StoredVersion => Convert.ToInt32(Scalar("PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+    public int StoredVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = "PRAGMA user_version;";
+                return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public (IReadOnlyList<QueueEntry> Pending, IReadOnlyList<QueueEntry> Running) LoadQueue()
     {
+        Flush();
         var pending = new List<QueueEntry>();
         var running = new List<QueueEntry>();
         lock (_lock)
@@ -69,30 +107,25 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         QueuedPrompt p = entry.Prompt;
-        lock (_lock)
-        {
-            using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "INSERT INTO queue(seq, number, number_is_float, prompt_id, prompt, extra_data, outputs, state) VALUES($seq, $n, $f, $id, $p, $x, $o, 'pending');";
-            cmd.Parameters.AddWithValue("$seq", entry.Sequence);
-            cmd.Parameters.AddWithValue("$n", p.Number);
-            cmd.Parameters.AddWithValue("$f", p.NumberIsFloat ? 1 : 0);
-            cmd.Parameters.AddWithValue("$id", p.PromptId);
-            cmd.Parameters.AddWithValue("$p", PythonJson.Serialize(p.Prompt));
-            cmd.Parameters.AddWithValue("$x", PythonJson.Serialize(p.ExtraData));
-            cmd.Parameters.AddWithValue("$o", PythonJson.Serialize(new JsonArray(p.OutputsToExecute.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray())));
-            cmd.ExecuteNonQuery();
-        }
+        long ticket = Enqueue(new Operation(
+            "INSERT INTO queue(seq, number, number_is_float, prompt_id, prompt, extra_data, outputs, state) VALUES($1, $2, $3, $4, $5, $6, $7, 'pending');",
+            entry.Sequence, p.Number, p.NumberIsFloat ? 1 : 0, p.PromptId,
+            PythonJson.Serialize(p.Prompt),
+            PythonJson.Serialize(p.ExtraData),
+            PythonJson.Serialize(new JsonArray(p.OutputsToExecute.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()))), wakeWriter: false);
+        CommitThrough(ticket);
     }
 
     /// <inheritdoc />
-    public void MarkRunning(long sequence) => Execute("UPDATE queue SET state = 'running' WHERE seq = $seq;", ("$seq", sequence));
+    public void MarkRunning(long sequence) => Enqueue(new Operation("UPDATE queue SET state = 'running' WHERE seq = $1;", sequence));
 
     /// <inheritdoc />
-    public void RemoveQueued(long sequence) => Execute("DELETE FROM queue WHERE seq = $seq;", ("$seq", sequence));
+    public void RemoveQueued(long sequence) => Enqueue(new Operation("DELETE FROM queue WHERE seq = $1;", sequence));
 
     /// <inheritdoc />
     public IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory()
     {
+        Flush();
         var result = new List<(string, JsonObject)>();
         lock (_lock)
         {
@@ -108,22 +141,191 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     }
 
     /// <inheritdoc />
-    public void PutHistory(string promptId, JsonObject entry) =>
-        Execute("INSERT INTO history(prompt_id, entry) VALUES($id, $e) ON CONFLICT(prompt_id) DO UPDATE SET entry = excluded.entry;",
-            ("$id", promptId), ("$e", PythonJson.Serialize(entry)));
+    public void PutHistory(string promptId, JsonObject entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Enqueue(new Operation(
+            "INSERT INTO history(prompt_id, entry) VALUES($1, $2) ON CONFLICT(prompt_id) DO UPDATE SET entry = excluded.entry;",
+            promptId, PythonJson.Serialize(entry)));
+    }
 
     /// <inheritdoc />
-    public void DeleteHistory(string promptId) => Execute("DELETE FROM history WHERE prompt_id = $id;", ("$id", promptId));
+    public void DeleteHistory(string promptId) => Enqueue(new Operation("DELETE FROM history WHERE prompt_id = $1;", promptId));
 
     /// <inheritdoc />
-    public void ClearHistory() => Execute("DELETE FROM history;");
+    public void ClearHistory() => Enqueue(new Operation("DELETE FROM history;"));
+
+    /// <summary>Commits every change queued so far (a durability point; tests and shutdown use it).</summary>
+    public void Flush()
+    {
+        long ticket;
+        lock (_gate)
+        {
+            ticket = _enqueued;
+        }
+        CommitThrough(ticket);
+    }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        _wake.Release();
+        _writer.Join();
+        try
+        {
+            Flush();
+        }
+        catch (SqliteException e)
+        {
+            Console.Error.WriteLine($"ComfySharp: could not store the last queue/history changes: {e.Message}");
+        }
         lock (_lock)
         {
+            foreach (SqliteCommand command in _commands.Values)
+            {
+                command.Dispose();
+            }
+            _commands.Clear();
             _connection.Dispose();
+        }
+        _wake.Dispose();
+    }
+
+    private long Enqueue(Operation operation, bool wakeWriter = true)
+    {
+        long ticket;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                // Only a synchronous caller can be told; a late background change (a prompt finishing
+                // while the server shuts down) has nowhere to go once the file is closed.
+                ObjectDisposedException.ThrowIf(!wakeWriter, this);
+                return 0;
+            }
+            _queued.Add(operation);
+            ticket = ++_enqueued;
+        }
+        if (wakeWriter)
+        {
+            _wake.Release();
+        }
+        return ticket;
+    }
+
+    // Commits queued operations until the one numbered `ticket` is in the database. Whoever holds the
+    // connection commits everything queued at that moment, so concurrent callers share transactions.
+    private void CommitThrough(long ticket)
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_committedUpTo >= ticket)
+                {
+                    if (ticket >= _failedFrom && ticket <= _failedUpTo && _lastFailure is { } failure)
+                    {
+                        throw new InvalidOperationException("The queue database could not be written.", failure);
+                    }
+                    return;
+                }
+            }
+            lock (_lock)
+            {
+                CommitQueued();
+            }
+        }
+    }
+
+    // Caller holds _lock.
+    private void CommitQueued()
+    {
+        Operation[] batch;
+        long last;
+        lock (_gate)
+        {
+            if (_queued.Count == 0)
+            {
+                return;
+            }
+            batch = [.. _queued];
+            _queued.Clear();
+            last = _enqueued;
+        }
+        Exception? failure = null;
+        try
+        {
+            using SqliteTransaction transaction = _connection.BeginTransaction();
+            foreach (Operation operation in batch)
+            {
+                SqliteCommand command = Prepared(operation.Sql, operation.Arguments.Length);
+                command.Transaction = transaction;
+                for (int i = 0; i < operation.Arguments.Length; i++)
+                {
+                    command.Parameters[i].Value = operation.Arguments[i];
+                }
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        catch (SqliteException e)
+        {
+            failure = e;
+            Console.Error.WriteLine($"ComfySharp: a queue/history write failed and was not stored: {e.Message}");
+        }
+        lock (_gate)
+        {
+            _committedUpTo = last;
+            if (failure is not null)
+            {
+                _lastFailure = failure;
+                _failedFrom = last - batch.Length + 1;
+                _failedUpTo = last;
+            }
+        }
+    }
+
+    private SqliteCommand Prepared(string sql, int parameterCount)
+    {
+        if (!_commands.TryGetValue(sql, out SqliteCommand? command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            for (int i = 1; i <= parameterCount; i++)
+            {
+                command.Parameters.Add(new SqliteParameter("$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), null));
+            }
+            _commands[sql] = command;
+        }
+        return command;
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            _wake.Wait();
+            bool stopping;
+            lock (_gate)
+            {
+                stopping = _disposed;
+            }
+            lock (_lock)
+            {
+                CommitQueued();
+            }
+            if (stopping)
+            {
+                return;
+            }
         }
     }
 
@@ -136,7 +338,7 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
         }
         if (version < 1)
         {
-            Execute("""
+            ExecuteNow("""
                 CREATE TABLE IF NOT EXISTS queue (
                     seq INTEGER PRIMARY KEY,
                     number REAL NOT NULL,
@@ -155,27 +357,16 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
         }
     }
 
-    private object? Scalar(string sql)
+    private void ExecuteNow(string sql)
     {
         lock (_lock)
         {
             using var cmd = _connection.CreateCommand();
             cmd.CommandText = sql;
-            return cmd.ExecuteScalar();
-        }
-    }
-
-    private void Execute(string sql, params (string Name, object Value)[] parameters)
-    {
-        lock (_lock)
-        {
-            using var cmd = _connection.CreateCommand();
-            cmd.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                cmd.Parameters.AddWithValue(name, value);
-            }
             cmd.ExecuteNonQuery();
         }
     }
+
+    /// <summary>One queued change: SQL with positional parameters <c>$1</c>, <c>$2</c>, ….</summary>
+    private sealed record Operation(string Sql, params object[] Arguments);
 }
