@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The issue-8 load table in one command: builds the server and the load generator, starts a fresh
+# server on loopback, warms it up (JIT tiering needs a few thousand prompts to settle), then measures
+# every workload at 1, 16 and 64 clients and prints one markdown table.
+#
+#   bench/load.sh                      # --in-memory server (queue and history not persisted)
+#   bench/load.sh --sqlite             # the default configuration: SQLite queue and history
+#   bench/load.sh --also ref=http://127.0.0.1:8188   # also measure another server, same settings
+#   bench/load.sh --quick              # fewer prompts (a smoke run, figures are rough)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=--in-memory
+scale=1
+others=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sqlite) mode="" ;;
+        --quick) scale=10 ;;
+        --also) others+=(--server "$2"); shift ;;
+        *) echo "usage: bench/load.sh [--sqlite] [--quick] [--also NAME=URL]" >&2; exit 2 ;;
+    esac
+    shift
+done
+dotnet build src/ComfySharp.Host -c Release -nologo -v q
+dotnet build bench/ComfySharp.LoadGen -c Release -nologo -v q
+server=src/ComfySharp.Host/bin/Release/net10.0/linux-x64/comfysharp
+loadgen=bench/ComfySharp.LoadGen/bin/Release/net10.0/linux-x64/ComfySharp.LoadGen
+port=${PORT:-8288}
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+(cd "$work" && exec "$OLDPWD/$server" --port "$port" $mode) > "$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+    sleep 0.2
+done
+target=(--server comfysharp=http://127.0.0.1:$port --pid comfysharp=$pid "${others[@]}")
+echo "warming up (JIT tiering)..." >&2
+"$loadgen" "${target[@]}" --workload trivial --clients 1 --prompts $((4000 / scale)) --warmup 0 > /dev/null
+"$loadgen" "${target[@]}" --workload cached,chain100,chain100-cached --clients 1 --prompts $((300 / scale)) --warmup 0 > /dev/null
+uptime >&2
+run() { # workload clients prompts-per-client
+    "$loadgen" "${target[@]}" --workload "$1" --clients "$2" --prompts $(( ($3 + scale - 1) / scale )) --warmup 0 --markdown "$work/row.md" >&2
+    tail -n +3 "$work/row.md" | grep '^|' >> "$work/table.md"
+}
+: > "$work/table.md"
+run trivial 1 2000;  run trivial 16 150;  run trivial 64 40
+run cached 1 3000;   run cached 16 200;   run cached 64 50
+run chain100 1 200;  run chain100 16 10
+run chain100-cached 1 1000; run chain100-cached 16 60
+echo
+echo "| server | workload | clients | prompts/s | p50 ms | p95 ms | p99 ms | events | failed | RSS MiB | server CPU ms/prompt | LoadGen CPU ms/prompt |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+cat "$work/table.md"
