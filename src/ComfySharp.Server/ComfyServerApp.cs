@@ -45,10 +45,6 @@ public static class ComfyServerApp
         });
         builder.WebHost.UseUrls([.. setup.Urls]);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = setup.Options.MaxUploadSize);
-        if (Environment.GetEnvironmentVariable("COMFYSHARP_INLINE") == "1")
-        {
-            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-        }
         builder.Logging.SetMinimumLevel(setup.MinimumLogLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", setup.MinimumLogLevel <= LogLevel.Debug ? LogLevel.Information : LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
