@@ -74,20 +74,20 @@ internal static class LoadRun
         var wsUri = new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws", Query = "clientId=" + clientId }.Uri;
         await socket.ConnectAsync(wsUri, cancellationToken).ConfigureAwait(false);
         var reader = new EventReader(socket);
+        var bodies = new PromptBodies(workload, checkpoint, clientId);
         int failedCount = 0;
         long events = 0;
         for (int i = 0; i < prompts; i++)
         {
-            var body = new JsonObject { ["prompt"] = Workloads.Build(workload, sequence + i, checkpoint), ["client_id"] = clientId };
+            using HttpContent content = bodies.Create(sequence + i);
             long start = Stopwatch.GetTimestamp();
-            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-            using HttpResponseMessage response = await http.PostAsync(new Uri("/prompt", UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
-            string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            using HttpResponseMessage response = await http.PostAsync(PromptPath, content, cancellationToken).ConfigureAwait(false);
+            byte[] reply = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw new InvalidOperationException($"{server} refused the '{workload}' prompt: {(int)response.StatusCode} {text}");
+                throw new InvalidOperationException($"{server} refused the '{workload}' prompt: {(int)response.StatusCode} {Encoding.UTF8.GetString(reply)}");
             }
-            string promptId = (string)JsonNode.Parse(text)!["prompt_id"]!;
+            string promptId = ReadPromptId(reply);
             (bool ok, int seen) = await reader.WaitForCompletionAsync(promptId, cancellationToken).ConfigureAwait(false);
             latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             events += seen;
@@ -135,6 +135,67 @@ internal static class LoadRun
         return (failedCount, 0);
     }
 
+    private static readonly Uri PromptPath = new("/prompt", UriKind.Relative);
+
+    private static string ReadPromptId(byte[] reply)
+    {
+        using JsonDocument doc = JsonDocument.Parse(reply);
+        return doc.RootElement.GetProperty("prompt_id").GetString() ?? throw new InvalidOperationException("the server answered a null prompt_id");
+    }
+
+    /// <summary>
+    /// The POST /prompt bodies of one client: the JSON is serialised once with a marker where the
+    /// varying number (colour or seed) goes, and each submission splices its number in. The bytes are
+    /// exactly those of serialising the freshly built prompt.
+    /// </summary>
+    private sealed class PromptBodies
+    {
+        private const long Marker = 918273645546372819;
+        private static readonly System.Net.Http.Headers.MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+        private readonly string _workload;
+        private readonly string _checkpoint;
+        private readonly string _clientId;
+        private readonly byte[]? _head;
+        private readonly byte[]? _tail;
+
+        public PromptBodies(string workload, string checkpoint, string clientId)
+        {
+            (_workload, _checkpoint, _clientId) = (workload, checkpoint, clientId);
+            string text = Serialize(Workloads.BuildWithVarying(workload, Marker, checkpoint));
+            string marker = Marker.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            int at = text.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0 && text.IndexOf(marker, at + 1, StringComparison.Ordinal) < 0)
+            {
+                _head = Encoding.UTF8.GetBytes(text[..at]);
+                _tail = Encoding.UTF8.GetBytes(text[(at + marker.Length)..]);
+            }
+        }
+
+        public HttpContent Create(long sequence)
+        {
+            byte[] body;
+            if (_head is null || _tail is null)
+            {
+                body = Encoding.UTF8.GetBytes(Serialize(Workloads.Build(_workload, sequence, _checkpoint)));
+            }
+            else
+            {
+                long varying = Workloads.Varying(_workload, sequence);
+                Span<byte> digits = stackalloc byte[24];
+                varying.TryFormat(digits, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+                body = new byte[_head.Length + n + _tail.Length];
+                _head.CopyTo(body, 0);
+                digits[..n].CopyTo(body.AsSpan(_head.Length));
+                _tail.CopyTo(body, _head.Length + n);
+            }
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = Json;
+            return content;
+        }
+
+        private string Serialize(JsonObject prompt) => new JsonObject { ["prompt"] = prompt, ["client_id"] = _clientId }.ToJsonString();
+    }
+
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
@@ -173,40 +234,54 @@ internal static class LoadRun
         return null;
     }
 
-    /// <summary>Reads text frames and counts the per-prompt events that matter; binary frames are skipped.</summary>
+    /// <summary>
+    /// Reads text frames and counts the per-prompt events that matter; binary frames are skipped. Most
+    /// frames are broadcasts (<c>status</c>) or progress of no interest: the envelope's leading
+    /// <c>type</c> and a byte search for the prompt id decide before anything is parsed.
+    /// </summary>
     private sealed class EventReader(ClientWebSocket socket)
     {
-        private readonly byte[] _buffer = new byte[1 << 16];
+        private static readonly byte[] TypeKey = "type"u8.ToArray();
+        private byte[] _buffer = new byte[1 << 16];
 
         public async Task<(bool Ok, int Events)> WaitForCompletionAsync(string promptId, CancellationToken cancellationToken)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(PromptTimeout);
+            byte[] id = Encoding.UTF8.GetBytes(promptId);
             bool ok = false;
             int events = 0;
-            using var message = new MemoryStream();
             while (true)
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
+                int length = 0;
+                ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await socket.ReceiveAsync(_buffer, timeout.Token).ConfigureAwait(false);
+                    if (length == _buffer.Length)
+                    {
+                        Array.Resize(ref _buffer, _buffer.Length * 2);
+                    }
+                    result = await socket.ReceiveAsync(_buffer.AsMemory(length), timeout.Token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         throw new InvalidOperationException("the server closed the WebSocket");
                     }
-                    message.Write(_buffer, 0, result.Count);
+                    length += result.Count;
                 }
                 while (!result.EndOfMessage);
                 if (result.MessageType != WebSocketMessageType.Text)
                 {
                     continue;
                 }
-                using JsonDocument doc = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length));
+                ReadOnlySpan<byte> frame = _buffer.AsSpan(0, length);
+                if (frame.IndexOf(id) < 0 || LeadingType(frame) is EventKind.Other)
+                {
+                    continue;
+                }
+                using JsonDocument doc = JsonDocument.Parse(_buffer.AsMemory(0, length));
                 JsonElement root = doc.RootElement;
                 string? type = root.GetProperty("type").GetString();
-                if (!root.TryGetProperty("data", out JsonElement data) || !data.TryGetProperty("prompt_id", out JsonElement id) || id.GetString() != promptId)
+                if (!root.TryGetProperty("data", out JsonElement data) || !data.TryGetProperty("prompt_id", out JsonElement pid) || !pid.ValueEquals(id))
                 {
                     continue;
                 }
@@ -225,6 +300,33 @@ internal static class LoadRun
                     case "executing" when data.GetProperty("node").ValueKind == JsonValueKind.Null:
                         return (ok, events + 1);
                 }
+            }
+        }
+
+        private enum EventKind { Other, Counted, Unknown }
+
+        /// <summary>
+        /// The kind of a frame from its first property when that is <c>type</c> (how both servers write
+        /// the envelope); <see cref="EventKind.Unknown"/> otherwise, so such a frame is parsed in full.
+        /// </summary>
+        private static EventKind LeadingType(ReadOnlySpan<byte> frame)
+        {
+            try
+            {
+                var reader = new Utf8JsonReader(frame);
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject || !reader.Read()
+                    || reader.TokenType != JsonTokenType.PropertyName || !reader.ValueTextEquals(TypeKey) || !reader.Read() || reader.TokenType != JsonTokenType.String)
+                {
+                    return EventKind.Unknown;
+                }
+                return reader.ValueTextEquals("execution_start"u8) || reader.ValueTextEquals("execution_success"u8) || reader.ValueTextEquals("execution_error"u8)
+                    || reader.ValueTextEquals("execution_interrupted"u8) || reader.ValueTextEquals("executing"u8)
+                    ? EventKind.Counted
+                    : EventKind.Other;
+            }
+            catch (JsonException)
+            {
+                return EventKind.Unknown;
             }
         }
     }

@@ -9,16 +9,29 @@ internal static class Workloads
     public static readonly string[] Names = ["trivial", "cached", "chain100", "chain100-cached", "chain:N", "chain:N-cached", "sd15"];
 
     /// <summary>Builds the prompt for submission number <paramref name="sequence"/> (used to vary the colour so nothing is cached).</summary>
-    public static JsonObject Build(string name, long sequence, string checkpoint) =>
-        ChainLength(name) is (int nodes, bool cached)
-            ? Chain(nodes - 2, cached ? 0x336699 : Colour(sequence))
+    public static JsonObject Build(string name, long sequence, string checkpoint) => BuildWithVarying(name, Varying(name, sequence), checkpoint);
+
+    /// <summary>The one number that differs between submissions: the colour (a constant for cached workloads) or the seed.</summary>
+    public static long Varying(string name, long sequence) =>
+        ChainLength(name) is (_, bool cached)
+            ? cached ? 0x336699 : Colour(sequence)
             : name switch
     {
-        "trivial" => Chain(0, Colour(sequence)),
-        "cached" => Chain(0, 0x336699),
-        "chain100" => Chain(98, Colour(sequence)),
-        "chain100-cached" => Chain(98, 0x336699),
-        "sd15" => StableDiffusion(checkpoint, sequence),
+        "trivial" or "chain100" => Colour(sequence),
+        "cached" or "chain100-cached" => 0x336699,
+        "sd15" => sequence,
+        _ => throw new ArgumentException($"unknown workload '{name}'; known: {string.Join(", ", Names)}"),
+    };
+
+    /// <summary>Builds the prompt with <paramref name="varying"/> as its colour or seed.</summary>
+    public static JsonObject BuildWithVarying(string name, long varying, string checkpoint) =>
+        ChainLength(name) is (int nodes, _)
+            ? Chain(nodes - 2, varying)
+            : name switch
+    {
+        "trivial" or "cached" => Chain(0, varying),
+        "chain100" or "chain100-cached" => Chain(98, varying),
+        "sd15" => StableDiffusion(checkpoint, varying),
         _ => throw new ArgumentException($"unknown workload '{name}'; known: {string.Join(", ", Names)}"),
     };
 

@@ -44,9 +44,10 @@ public static class ComfyRequest
     public static async Task<JsonNode?> ReadJsonAsync(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var ms = new MemoryStream();
+        // Sized from Content-Length when it is plausible (Kestrel enforces the real limit) and parsed in place, without a copy.
+        using var ms = new MemoryStream(request.ContentLength is > 0 and <= 1024 * 1024 and var length ? (int)length : 0);
         await request.Body.CopyToAsync(ms, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return PythonJson.Parse(ms.ToArray());
+        return PythonJson.Parse(ms.GetBuffer().AsSpan(0, (int)ms.Length));
     }
 
     /// <summary>Parses the body as a JSON object, or throws.</summary>

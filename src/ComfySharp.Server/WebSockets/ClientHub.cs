@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using ComfySharp.Abstractions;
 using ComfySharp.Engine;
 using ComfySharp.Protocol;
@@ -14,9 +13,21 @@ namespace ComfySharp.Server.WebSockets;
 /// routes each message by target (WEBSOCKET.md §4) into per-socket FIFO outboxes, each drained by
 /// one sender task, so a socket sees messages in the order they were produced.
 /// </summary>
+/// <remarks>
+/// Queue <c>status</c> broadcasts are sent to every socket three times per prompt, so with many
+/// sockets they dominate the traffic. While two or more sockets are connected, a <c>status</c> that
+/// is still unsent at the end of a socket's outbox is replaced by a newer one (see
+/// <see cref="ClientConnection.Enqueue"/>); a lone socket receives every <c>status</c>, like the reference.
+/// </remarks>
 public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
 {
+    /// <summary>Sockets needed before superseded <c>status</c> frames are dropped from outboxes.</summary>
+    internal const int StatusCoalescingMinimumSockets = 2;
+
     private readonly ConcurrentDictionary<string, ClientConnection> _clients = new(StringComparer.Ordinal);
+    private readonly Lock _registryLock = new();
+    // Broadcasts walk this copy-on-write array: no allocation and no dictionary locks per message.
+    private ClientConnection[] _all = [];
 
     /// <summary>Connected sockets.</summary>
     public int Count => _clients.Count;
@@ -25,12 +36,37 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     public bool IsConnected(string sid) => _clients.ContainsKey(sid);
 
     /// <inheritdoc />
-    public void Send(string type, JsonObject data, MessageTarget target, string? clientId) =>
-        Route(target, clientId, () => PythonJson.SerializeToUtf8(Messages.Envelope(type, data)));
+    public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
+    {
+        if (IsBroadcast(target, clientId))
+        {
+            if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text,
+                    IsQueueStatus: type == MessageTypes.Status));
+            }
+        }
+        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
+        {
+            client.Enqueue(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
+        }
+    }
 
     /// <inheritdoc />
-    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId) =>
-        Route(target, clientId, () => envelope);
+    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId)
+    {
+        if (IsBroadcast(target, clientId))
+        {
+            if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+            }
+        }
+        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
+        {
+            client.Enqueue(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+        }
+    }
 
     /// <inheritdoc />
     public bool HasRecipients(MessageTarget target, string? clientId) =>
@@ -38,22 +74,6 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
 
     private static bool IsBroadcast(MessageTarget target, string? clientId) =>
         target == MessageTarget.All || (target == MessageTarget.ClientOrAll && clientId is null);
-
-    /// <summary>Queues a text message for its recipients (WEBSOCKET.md §4); serialises only when someone receives it.</summary>
-    private void Route(MessageTarget target, string? clientId, Func<byte[]> text)
-    {
-        if (IsBroadcast(target, clientId))
-        {
-            if (!_clients.IsEmpty)
-            {
-                Broadcast(new OutgoingFrame(text(), WebSocketMessageType.Text));
-            }
-        }
-        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
-        {
-            client.Enqueue(new OutgoingFrame(text(), WebSocketMessageType.Text));
-        }
-    }
 
     /// <inheritdoc />
     public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
@@ -97,7 +117,7 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
         string sid = string.IsNullOrEmpty(requestedClientId) ? Guid.NewGuid().ToString("N") : requestedClientId;
         var connection = new ClientConnection(socket, logger);
         connection.Enqueue(Text(MessageTypes.Status, Messages.StatusData(queueRemaining, sid)));
-        _clients[sid] = connection;
+        Register(sid, connection);
         if (current is { } running && running.ClientId == sid)
         {
             connection.Enqueue(Text(MessageTypes.Executing, new JsonObject { ["node"] = running.DisplayNodeId }));
@@ -110,7 +130,7 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
         finally
         {
             // Only drop the entry if it is still ours: a newer socket may have taken over the sid.
-            _clients.TryRemove(new KeyValuePair<string, ClientConnection>(sid, connection));
+            Unregister(sid, connection);
             connection.Complete();
             await sender.ConfigureAwait(false);
             connection.Dispose();
@@ -178,11 +198,36 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
         }
     }
 
+    private void Register(string sid, ClientConnection connection)
+    {
+        lock (_registryLock)
+        {
+            _clients[sid] = connection;
+            _all = [.. _clients.Values];
+        }
+    }
+
+    private void Unregister(string sid, ClientConnection connection)
+    {
+        lock (_registryLock)
+        {
+            if (_clients.TryRemove(new KeyValuePair<string, ClientConnection>(sid, connection)))
+            {
+                _all = [.. _clients.Values];
+            }
+        }
+    }
+
+    /// <summary>Test seam: the socket registered under <paramref name="sid"/>, if any.</summary>
+    internal ClientConnection? Connection(string sid) => _clients.TryGetValue(sid, out ClientConnection? c) ? c : null;
+
     private void Broadcast(OutgoingFrame frame)
     {
-        foreach (ClientConnection client in _clients.Values)
+        ClientConnection[] all = Volatile.Read(ref _all);
+        bool supersede = frame.IsQueueStatus && all.Length >= StatusCoalescingMinimumSockets;
+        foreach (ClientConnection client in all)
         {
-            client.Enqueue(frame);
+            client.Enqueue(frame, supersede);
         }
     }
 
@@ -193,45 +238,152 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
 /// <summary>One frame waiting in a socket's outbox.</summary>
 /// <param name="Payload">Bytes to send.</param>
 /// <param name="Type">Text or binary.</param>
-internal sealed record OutgoingFrame(byte[] Payload, WebSocketMessageType Type);
+/// <param name="IsQueueStatus">A queue-level <c>status</c> broadcast (without <c>sid</c>), which a newer one may supersede while unsent.</param>
+internal sealed record OutgoingFrame(byte[] Payload, WebSocketMessageType Type, bool IsQueueStatus = false);
 
-/// <summary>A socket with its outbox and the flags it announced.</summary>
+/// <summary>
+/// A socket with its outbox and the flags it announced. One sender task drains the outbox in FIFO
+/// order, taking everything queued at each wake-up, so a burst costs one wake-up rather than one per frame.
+/// </summary>
 internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisposable
 {
-    private readonly Channel<OutgoingFrame> _outbox = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private List<OutgoingFrame> _pending = [];
+    private List<OutgoingFrame> _draining = [];
+    private bool _senderAsleep;
+    private bool _completed;
+    private TaskCompletionSource? _hold;
 
     public WebSocket Socket { get; } = socket;
 
     public volatile JsonObject? Flags;
 
-    public void Enqueue(OutgoingFrame frame) => _outbox.Writer.TryWrite(frame);
+    /// <summary>
+    /// Queues a frame. With <paramref name="supersede"/>, a queue <c>status</c> replaces a queue
+    /// <c>status</c> that is the last unsent frame: nothing sits between them, so the order relative
+    /// to every other message is unchanged and the socket still receives the newest queue size.
+    /// </summary>
+    public void Enqueue(OutgoingFrame frame, bool supersede = false)
+    {
+        bool wake;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return;
+            }
+            if (supersede && frame.IsQueueStatus && _pending.Count > 0 && _pending[^1].IsQueueStatus)
+            {
+                _pending[^1] = frame;
+            }
+            else
+            {
+                _pending.Add(frame);
+            }
+            wake = _senderAsleep;
+            _senderAsleep = false;
+        }
+        if (wake)
+        {
+            _wake.Release();
+        }
+    }
 
-    public void Complete() => _outbox.Writer.TryComplete();
+    public void Complete()
+    {
+        bool wake;
+        lock (_lock)
+        {
+            _completed = true;
+            wake = _senderAsleep;
+            _senderAsleep = false;
+        }
+        if (wake)
+        {
+            _wake.Release();
+        }
+    }
+
+    /// <summary>Test seam: the sender stops taking frames from the outbox until the returned handle is disposed.</summary>
+    internal IDisposable HoldSending()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _hold = hold;
+        }
+        return new Release(() =>
+        {
+            lock (_lock)
+            {
+                _hold = null;
+            }
+            hold.TrySetResult();
+        });
+    }
+
+    /// <summary>Test seam: frames queued and not yet taken by the sender.</summary>
+    internal int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
 
     public async Task RunSenderAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (OutgoingFrame frame in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                if (Socket.State != WebSocketState.Open)
+                List<OutgoingFrame> batch;
+                Task? held = null;
+                lock (_lock)
                 {
+                    if (_hold is { } hold)
+                    {
+                        held = hold.Task;
+                        batch = _draining;
+                    }
+                    else if (_pending.Count == 0)
+                    {
+                        if (_completed)
+                        {
+                            return;
+                        }
+                        _senderAsleep = true;
+                        batch = _draining;
+                    }
+                    else
+                    {
+                        batch = _pending;
+                        _pending = _draining;
+                        _draining = batch;
+                    }
+                }
+                if (held is not null)
+                {
+                    await held.WaitAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (batch.Count == 0)
+                {
+                    await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 try
                 {
-                    await Socket.SendAsync(frame.Payload, frame.Type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // A vanished client must never affect execution.
-                    logger.LogDebug("WebSocket send failed: {Message}", ex.Message);
+                    await SendBatchAsync(batch, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
-                    _sendLock.Release();
+                    batch.Clear();
                 }
             }
         }
@@ -240,7 +392,40 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
         }
     }
 
-    public void Dispose() => _sendLock.Dispose();
+    private async Task SendBatchAsync(List<OutgoingFrame> batch, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (OutgoingFrame frame in batch)
+            {
+                if (Socket.State != WebSocketState.Open)
+                {
+                    return;
+                }
+                try
+                {
+                    await Socket.SendAsync(frame.Payload, frame.Type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // A vanished client must never affect execution.
+                    logger.LogDebug("WebSocket send failed: {Message}", ex.Message);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _sendLock.Dispose();
+        _wake.Dispose();
+    }
 
     public async Task CloseAsync()
     {
@@ -253,5 +438,10 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
         {
             _sendLock.Release();
         }
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 }
