@@ -54,8 +54,9 @@ public static class ComfyServerApp
         app.MapComfyApi();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            // Let queued preview writes land first, or they would recreate files in the emptied folder.
-            DeferredFileWrites.Flush(TimeSpan.FromSeconds(5));
+            // Previews still only in memory are dropped with the folder; a write under way must land
+            // first, or it would recreate its file in the emptied folder.
+            DeferredFileWrites.DiscardUnwritten(setup.Directories.Temp, TimeSpan.FromSeconds(5));
             DirectoryPreparation.EmptyTemp(setup.Directories);
         });
         return app;

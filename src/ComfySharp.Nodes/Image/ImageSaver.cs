@@ -98,9 +98,9 @@ public static class ImageSaver
         else if (Directory.Exists(folder))
         {
             long? highest = null;
-            foreach (string entry in Directory.EnumerateFileSystemEntries(folder))
+            // Previews held in memory (DeferredFileWrites) have names in this folder too.
+            foreach (string name in Directory.EnumerateFileSystemEntries(folder).Select(entry => Path.GetFileName(entry.AsSpan()).ToString()).Concat(DeferredFileWrites.HeldNames(folder)))
             {
-                string name = Path.GetFileName(entry);
                 if (name.Length > fileName.Length && name.StartsWith(fileName, StringComparison.Ordinal) && name[fileName.Length] == '_')
                 {
                     long number = ParseCounter(name[(fileName.Length + 1)..]);

@@ -32,6 +32,8 @@ internal static class SystemEndpoints
                 return ComfyResults.Json(Messages.Error("Invalid directory type"), 400);
             }
             string dir = dirs.ForType(directory_type)!;
+            // Previews held in memory are files of the temp folder too.
+            DeferredFileWrites.WriteAll();
             IEnumerable<string> names = Directory.Exists(dir)
                 ? new DirectoryInfo(dir).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).OrderByDescending(f => f.LastWriteTimeUtc).Select(f => f.Name)
                 : [];
