@@ -338,6 +338,9 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
 
     public async Task RunSenderAsync(CancellationToken cancellationToken)
     {
+        // Frames are sent without a token (see SendBatchAsync); cancellation aborts the socket
+        // instead, which fails a send stalled on a client that stopped reading.
+        using CancellationTokenRegistration abortOnCancel = cancellationToken.Register(static s => ((WebSocket)s!).Abort(), Socket);
         try
         {
             while (true)
@@ -405,7 +408,9 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
                 }
                 try
                 {
-                    await Socket.SendAsync(frame.Payload, frame.Type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                    // No token: ManagedWebSocket then takes its synchronous, allocation-free path
+                    // (a cancellable send goes through an async fallback and a token registration per frame).
+                    await Socket.SendAsync(frame.Payload.AsMemory(), frame.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
                 {
