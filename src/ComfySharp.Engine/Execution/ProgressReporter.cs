@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json.Nodes;
 using ComfySharp.Engine.Graph;
 using ComfySharp.Protocol;
@@ -17,15 +16,29 @@ internal sealed class ProgressReporter
     private sealed class NodeState(string nodeId)
     {
         public string NodeId { get; } = nodeId;
-        public JsonNode Value { get; set; } = Python.Py.FloatNode(0.0);
-        public JsonNode Max { get; set; } = Python.Py.FloatNode(1.0);
+        public JsonNode Value { get; set; } = Zero;
+        public JsonNode Max { get; set; } = One;
+        public byte[] ValueBytes { get; set; } = ZeroBytes;
+        public byte[] MaxBytes { get; set; } = OneBytes;
         public bool Finished { get; set; }
+
+        /// <summary>The entry's fields after <c>state</c>, which never change: <c>, "node_id": ..., "real_node_id": ...}</c>.</summary>
+        public byte[]? Tail { get; set; }
+
+        /// <summary><c>"id": {"value": </c>.</summary>
+        public byte[]? Key { get; set; }
 
         /// <summary><c>"id": {...}</c> as written inside the snapshot; null after a change.</summary>
         public byte[]? Serialized { get; set; }
     }
 
     private static readonly byte[] Separator = ", "u8.ToArray();
+
+    // Start resets every node to 0.0/1.0; the nodes are never mutated (Entry clones them), so they are shared.
+    private static readonly JsonNode Zero = Python.Py.FloatNode(0.0);
+    private static readonly JsonNode One = Python.Py.FloatNode(1.0);
+    private static readonly byte[] ZeroBytes = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(Zero));
+    private static readonly byte[] OneBytes = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(One));
 
     private readonly string _promptId;
     private readonly DynamicPrompt _graph;
@@ -34,7 +47,6 @@ internal sealed class ProgressReporter
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly List<NodeState> _order = [];
     private readonly byte[] _prefix;
-    private readonly ArrayBufferWriter<byte> _buffer = new();
 
     public ProgressReporter(string promptId, DynamicPrompt graph, Func<bool> hasRecipients, Action<byte[], Func<JsonObject>> send)
     {
@@ -62,8 +74,10 @@ internal sealed class ProgressReporter
     public void Start(string nodeId)
     {
         var state = State(nodeId);
-        state.Value = Python.Py.FloatNode(0.0);
-        state.Max = Python.Py.FloatNode(1.0);
+        state.Value = Zero;
+        state.Max = One;
+        state.ValueBytes = ZeroBytes;
+        state.MaxBytes = OneBytes;
         state.Finished = false;
         Publish();
     }
@@ -73,6 +87,8 @@ internal sealed class ProgressReporter
         var state = State(nodeId);
         state.Value = value.DeepClone();
         state.Max = max.DeepClone();
+        state.ValueBytes = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(state.Value));
+        state.MaxBytes = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(state.Max));
         state.Finished = false;
         Publish();
     }
@@ -85,8 +101,10 @@ internal sealed class ProgressReporter
         {
             // A cached output node never started: it appears with integer 1/1.
             state.Max = JsonValue.Create(1L);
+            state.MaxBytes = "1"u8.ToArray();
         }
-        state.Value = state.Max.DeepClone();
+        state.Value = state.Max;
+        state.ValueBytes = state.MaxBytes;
         state.Finished = true;
         Publish();
     }
@@ -111,22 +129,74 @@ internal sealed class ProgressReporter
         return new JsonObject { ["prompt_id"] = _promptId, ["nodes"] = nodes };
     }
 
+    private static readonly byte[] RunningHead = ", \"state\": \"running\""u8.ToArray();
+    private static readonly byte[] FinishedHead = ", \"state\": \"finished\""u8.ToArray();
+
+    /// <summary><c>"id": {"value": V, "max": M, "state": S, ...}</c>, assembled from the node's cached parts.</summary>
+    private byte[] SerializeEntry(NodeState state)
+    {
+        if (state.Tail is null)
+        {
+            // The fields after "state" never change for a node: serialise them once, as PythonJson writes
+            // them inside the entry object (its members joined by ", "), and keep the key with them.
+            string fixedFields = PythonJson.Serialize(new JsonObject
+            {
+                ["node_id"] = state.NodeId,
+                ["prompt_id"] = _promptId,
+                ["display_node_id"] = _graph.GetDisplayNodeId(state.NodeId),
+                ["parent_node_id"] = _graph.GetParentNodeId(state.NodeId),
+                ["real_node_id"] = _graph.GetRealNodeId(state.NodeId),
+            });
+            state.Tail = System.Text.Encoding.ASCII.GetBytes(", " + fixedFields[1..]);
+            state.Key = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(JsonValue.Create(state.NodeId)) + ": {\"value\": ");
+        }
+        byte[] key = state.Key!;
+        byte[] head = state.Finished ? FinishedHead : RunningHead;
+        ReadOnlySpan<byte> maxLabel = ", \"max\": "u8;
+        var entry = new byte[key.Length + state.ValueBytes.Length + maxLabel.Length + state.MaxBytes.Length + head.Length + state.Tail.Length];
+        var span = entry.AsSpan();
+        key.CopyTo(span);
+        span = span[key.Length..];
+        state.ValueBytes.CopyTo(span);
+        span = span[state.ValueBytes.Length..];
+        maxLabel.CopyTo(span);
+        span = span[maxLabel.Length..];
+        state.MaxBytes.CopyTo(span);
+        span = span[state.MaxBytes.Length..];
+        head.CopyTo(span);
+        span = span[head.Length..];
+        state.Tail.CopyTo(span);
+        return entry;
+    }
+
     /// <summary>The snapshot's whole envelope, serialised exactly as <c>PythonJson</c> writes <see cref="Snapshot"/>.</summary>
+    /// <remarks>The snapshot is measured first and copied once into an array of its exact size (the sink keeps it).</remarks>
     internal byte[] SerializedEnvelope()
     {
-        _buffer.Clear();
-        _buffer.Write(_prefix);
+        int length = _prefix.Length + 3 + (Math.Max(_order.Count, 1) - 1) * Separator.Length;
+        foreach (var state in _order)
+        {
+            state.Serialized ??= SerializeEntry(state);
+            length += state.Serialized.Length;
+        }
+        var envelope = new byte[length];
+        var span = envelope.AsSpan();
+        _prefix.CopyTo(span);
+        int at = _prefix.Length;
         bool first = true;
         foreach (var state in _order)
         {
-            if (!first) { _buffer.Write(Separator); }
+            if (!first)
+            {
+                Separator.CopyTo(span[at..]);
+                at += Separator.Length;
+            }
             first = false;
-            state.Serialized ??= System.Text.Encoding.ASCII.GetBytes(
-                PythonJson.Serialize(JsonValue.Create(state.NodeId)) + ": " + PythonJson.Serialize(Entry(state)));
-            _buffer.Write(state.Serialized);
+            state.Serialized!.CopyTo(span[at..]);
+            at += state.Serialized!.Length;
         }
-        _buffer.Write("}}}"u8);
-        return _buffer.WrittenSpan.ToArray();
+        "}}}"u8.CopyTo(span[at..]);
+        return envelope;
     }
 
     private void Publish()
