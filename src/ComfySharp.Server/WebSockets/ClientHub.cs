@@ -36,35 +36,26 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     public bool IsConnected(string sid) => _clients.ContainsKey(sid);
 
     /// <inheritdoc />
-    public void Send(string type, JsonObject data, MessageTarget target, string? clientId)
-    {
-        if (IsBroadcast(target, clientId))
-        {
-            if (!_clients.IsEmpty)
-            {
-                Broadcast(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text,
-                    IsQueueStatus: type == MessageTypes.Status));
-            }
-        }
-        else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
-        {
-            client.Enqueue(new OutgoingFrame(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text));
-        }
-    }
+    public void Send(string type, JsonObject data, MessageTarget target, string? clientId) =>
+        Route(type, target, clientId, () => PythonJson.SerializeToUtf8(Messages.Envelope(type, data)));
 
     /// <inheritdoc />
-    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId)
+    public void SendSerialized(string type, byte[] envelope, Func<JsonObject> data, MessageTarget target, string? clientId) =>
+        Route(type, target, clientId, () => envelope);
+
+    /// <summary>Queues a text message for its recipients (WEBSOCKET.md §4); serialises only when someone receives it.</summary>
+    private void Route(string type, MessageTarget target, string? clientId, Func<byte[]> text)
     {
         if (IsBroadcast(target, clientId))
         {
             if (!_clients.IsEmpty)
             {
-                Broadcast(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+                Broadcast(new OutgoingFrame(text(), WebSocketMessageType.Text, IsQueueStatus: type == MessageTypes.Status));
             }
         }
         else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
         {
-            client.Enqueue(new OutgoingFrame(envelope, WebSocketMessageType.Text));
+            client.Enqueue(new OutgoingFrame(text(), WebSocketMessageType.Text));
         }
     }
 
