@@ -15,7 +15,7 @@ namespace ComfySharp.Abstractions.Files;
 /// <c>/view</c> endpoint and <c>[temp]</c> loaders call first — and it is written on the spot;</item>
 /// <item>the bytes held exceed <see cref="MemoryBudgetBytes"/> (or more than <see cref="MaxHeldFiles"/>
 /// are held): a background thread writes the oldest out;</item>
-/// <item><see cref="WriteAll"/> is called (listing a folder);</item>
+/// <item><see cref="WriteAll"/> is called for its folder (before listing it);</item>
 /// <item>or <see cref="DiscardUnwritten"/> drops it (its folder is being emptied).</item>
 /// </list>
 /// <para>Each file is written at most once, by whichever comes first; the others wait for that write.</para>
@@ -37,9 +37,6 @@ public static class DeferredFileWrites
     /// <summary>How many files may wait in memory before the oldest are written out.</summary>
     public static int MaxHeldFiles { get; set; } = 65_536;
 
-    /// <summary>Bytes currently held in memory only.</summary>
-    public static long HeldBytes => Interlocked.Read(ref _heldBytes);
-
     /// <summary>Holds <paramref name="data"/> as the content of <paramref name="path"/> (created or replaced when written).</summary>
     public static void Write(string path, byte[] data)
     {
@@ -54,18 +51,21 @@ public static class DeferredFileWrites
             older.Finish(write: false);
         }
         ByPath[held.Path] = held;
+        bool orderTooLong;
         lock (OldestLock)
         {
             Oldest.Enqueue(held);
+            // Files written or dropped since (by readers) leave the head here.
+            while (Oldest.TryPeek(out Held? head) && head.IsFinished)
+            {
+                Oldest.Dequeue();
+            }
+            orderTooLong = OrderTooLong();
         }
-        if (OverBudget())
+        if (orderTooLong || HeldOverBudget())
         {
             _ = Spiller.Value;
             SpillWake.Release();
-        }
-        else
-        {
-            DropFinishedHeads();
         }
     }
 
@@ -110,10 +110,10 @@ public static class DeferredFileWrites
     /// <summary>Blocks until <paramref name="path"/> is on disk if it was held in memory.</summary>
     public static void WaitUntilWritten(string path) => WhenWrittenAsync(path).GetAwaiter().GetResult();
 
-    /// <summary>Writes every file held in memory (before listing a folder).</summary>
-    public static void WriteAll()
+    /// <summary>Writes every file held in memory under <paramref name="folder"/> (before listing it).</summary>
+    public static void WriteAll(string folder)
     {
-        foreach (Held held in ByPath.Values)
+        foreach (Held held in HeldUnder(folder))
         {
             held.Finish(write: true);
         }
@@ -126,9 +126,7 @@ public static class DeferredFileWrites
     /// </summary>
     public static bool DiscardUnwritten(string folder, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(folder);
-        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
-        var held = ByPath.Values.Where(h => h.Path.StartsWith(root, StringComparison.Ordinal)).ToList();
+        List<Held> held = HeldUnder(folder);
         foreach (Held h in held)
         {
             h.Finish(write: false);
@@ -136,38 +134,29 @@ public static class DeferredFileWrites
         return Task.WhenAll(held.Select(h => h.Done.Task)).Wait(timeout);
     }
 
-    /// <summary>Writes every file held in memory and waits, at most <paramref name="timeout"/>, until all are written.</summary>
-    public static bool Flush(TimeSpan timeout)
+    private static List<Held> HeldUnder(string folder)
     {
-        var held = ByPath.Values.ToList();
-        foreach (Held h in held)
-        {
-            h.Finish(write: true);
-        }
-        return Task.WhenAll(held.Select(h => h.Done.Task)).Wait(timeout);
+        ArgumentNullException.ThrowIfNull(folder);
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        return ByPath.Values.Where(h => h.Path.StartsWith(root, StringComparison.Ordinal)).ToList();
     }
 
-    private static void DropFinishedHeads()
-    {
-        lock (OldestLock)
-        {
-            while (Oldest.TryPeek(out Held? head) && head.IsFinished)
-            {
-                Oldest.Dequeue();
-            }
-        }
-    }
+    private static bool HeldOverBudget() =>
+        Interlocked.Read(ref _heldBytes) > MemoryBudgetBytes || Volatile.Read(ref _heldFiles) > MaxHeldFiles;
 
     // Finished entries behind a long-lived unfinished head also count, so the order queue stays bounded.
+    // Caller holds OldestLock.
+    private static bool OrderTooLong() => Oldest.Count > 2 * MaxHeldFiles;
+
     private static bool OverBudget()
     {
-        if (Interlocked.Read(ref _heldBytes) > MemoryBudgetBytes || Volatile.Read(ref _heldFiles) > MaxHeldFiles)
+        if (HeldOverBudget())
         {
             return true;
         }
         lock (OldestLock)
         {
-            return Oldest.Count > 2 * MaxHeldFiles;
+            return OrderTooLong();
         }
     }
 

@@ -33,7 +33,7 @@ internal static class SystemEndpoints
             }
             string dir = dirs.ForType(directory_type)!;
             // Previews held in memory are files of the temp folder too.
-            DeferredFileWrites.WriteAll();
+            DeferredFileWrites.WriteAll(dir);
             IEnumerable<string> names = Directory.Exists(dir)
                 ? new DirectoryInfo(dir).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).OrderByDescending(f => f.LastWriteTimeUtc).Select(f => f.Name)
                 : [];

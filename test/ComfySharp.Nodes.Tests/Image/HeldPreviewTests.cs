@@ -67,6 +67,24 @@ public sealed class HeldPreviewTests
     }
 
     [Fact]
+    public void Writing_a_folder_out_leaves_other_folders_in_memory()
+    {
+        using var first = new ImagingTestContext();
+        using var second = new ImagingTestContext();
+        Directory.CreateDirectory(first.Directories.Temp);
+        Directory.CreateDirectory(second.Directories.Temp);
+        string listed = Path.Combine(first.Directories.Temp, "listed.png");
+        string other = Path.Combine(second.Directories.Temp, "other.png");
+        DeferredFileWrites.Write(listed, [7]);
+        DeferredFileWrites.Write(other, [8]);
+        DeferredFileWrites.WriteAll(first.Directories.Temp);
+        Assert.Equal(new byte[] { 7 }, File.ReadAllBytes(listed));
+        Assert.True(DeferredFileWrites.IsHeld(other));
+        Assert.False(File.Exists(other));
+        DeferredFileWrites.DiscardUnwritten(second.Directories.Temp, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void Readers_racing_for_one_file_write_it_once_with_the_newest_content()
     {
         using var context = new ImagingTestContext();
