@@ -112,7 +112,7 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             entry.Sequence, p.Number, p.NumberIsFloat ? 1 : 0, p.PromptId,
             PythonJson.Serialize(p.Prompt),
             PythonJson.Serialize(p.ExtraData),
-            PythonJson.Serialize(new JsonArray(p.OutputsToExecute.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()))), wakeWriter: false);
+            PythonJson.Serialize(new JsonArray(p.OutputsToExecute.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()))), synchronous: true);
         CommitThrough(ticket);
     }
 
@@ -199,7 +199,8 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
         _wake.Dispose();
     }
 
-    private long Enqueue(Operation operation, bool wakeWriter = true)
+    // A synchronous caller commits the operation itself (CommitThrough); otherwise the background writer does.
+    private long Enqueue(Operation operation, bool synchronous = false)
     {
         long ticket;
         lock (_gate)
@@ -208,13 +209,13 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             {
                 // Only a synchronous caller can be told; a late background change (a prompt finishing
                 // while the server shuts down) has nowhere to go once the file is closed.
-                ObjectDisposedException.ThrowIf(!wakeWriter, this);
+                ObjectDisposedException.ThrowIf(synchronous, this);
                 return 0;
             }
             _queued.Add(operation);
             ticket = ++_enqueued;
         }
-        if (wakeWriter)
+        if (!synchronous)
         {
             _wake.Release();
         }
