@@ -33,6 +33,9 @@ internal sealed class ProgressReporter
     }
 
     private static readonly byte[] Separator = ", "u8.ToArray();
+    private static readonly byte[] MaxLabel = ", \"max\": "u8.ToArray();
+    private static readonly byte[] RunningHead = ", \"state\": \"running\""u8.ToArray();
+    private static readonly byte[] FinishedHead = ", \"state\": \"finished\""u8.ToArray();
 
     // Start resets every node to 0.0/1.0; the nodes are never mutated (Entry clones them), so they are shared.
     private static readonly JsonNode Zero = Python.Py.FloatNode(0.0);
@@ -129,9 +132,6 @@ internal sealed class ProgressReporter
         return new JsonObject { ["prompt_id"] = _promptId, ["nodes"] = nodes };
     }
 
-    private static readonly byte[] RunningHead = ", \"state\": \"running\""u8.ToArray();
-    private static readonly byte[] FinishedHead = ", \"state\": \"finished\""u8.ToArray();
-
     /// <summary><c>"id": {"value": V, "max": M, "state": S, ...}</c>, assembled from the node's cached parts.</summary>
     private byte[] SerializeEntry(NodeState state)
     {
@@ -150,23 +150,8 @@ internal sealed class ProgressReporter
             state.Tail = System.Text.Encoding.ASCII.GetBytes(", " + fixedFields[1..]);
             state.Key = System.Text.Encoding.ASCII.GetBytes(PythonJson.Serialize(JsonValue.Create(state.NodeId)) + ": {\"value\": ");
         }
-        byte[] key = state.Key!;
         byte[] head = state.Finished ? FinishedHead : RunningHead;
-        ReadOnlySpan<byte> maxLabel = ", \"max\": "u8;
-        var entry = new byte[key.Length + state.ValueBytes.Length + maxLabel.Length + state.MaxBytes.Length + head.Length + state.Tail.Length];
-        var span = entry.AsSpan();
-        key.CopyTo(span);
-        span = span[key.Length..];
-        state.ValueBytes.CopyTo(span);
-        span = span[state.ValueBytes.Length..];
-        maxLabel.CopyTo(span);
-        span = span[maxLabel.Length..];
-        state.MaxBytes.CopyTo(span);
-        span = span[state.MaxBytes.Length..];
-        head.CopyTo(span);
-        span = span[head.Length..];
-        state.Tail.CopyTo(span);
-        return entry;
+        return [.. state.Key!, .. state.ValueBytes, .. MaxLabel, .. state.MaxBytes, .. head, .. state.Tail];
     }
 
     /// <summary>The snapshot's whole envelope, serialised exactly as <c>PythonJson</c> writes <see cref="Snapshot"/>.</summary>
