@@ -3,8 +3,6 @@ using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using ComfySharp.Abstractions;
 using ComfySharp.Engine;
-using ComfySharp.Engine.Execution;
-using ComfySharp.Engine.Validation;
 
 namespace ComfySharp.Benchmarks.Engine;
 
@@ -14,15 +12,8 @@ namespace ComfySharp.Benchmarks.Engine;
 /// The "Per node" column divides the mean by the node count: equal figures at both sizes show linear cost.
 /// Run: dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*EngineBenchmarks*' --inProcess --job short
 /// </summary>
-[MemoryDiagnoser]
-[Config(typeof(PerNodeConfig))]
-public class EngineBenchmarks
+public class EngineBenchmarks : ExecutorBenchmarks
 {
-    private sealed class NoServices : IServiceProvider
-    {
-        public object? GetService(Type serviceType) => null;
-    }
-
     private sealed class NullSink : IExecutionMessageSink
     {
         public void Send(string type, JsonObject data, MessageTarget target, string? clientId) { }
@@ -31,14 +22,9 @@ public class EngineBenchmarks
         public bool HasRecipients(MessageTarget target, string? clientId) => false;
     }
 
-    private readonly NodeRegistry _registry = new NodeRegistry().Add<BenchConst>().Add<BenchAddOne>().Add<BenchSum>().Add<BenchOutput>();
-    private readonly IServiceProvider _services = new NoServices();
     private readonly NullSink _sink = new();
     private JsonObject _chain = [];
     private JsonObject _fanIn = [];
-    private PromptExecutor _cold = null!;
-    private PromptExecutor _cached = null!;
-    private PromptValidator _validator = null!;
 
     [Params("chain", "fanin")]
     public string Shape { get; set; } = "chain";
@@ -46,31 +32,17 @@ public class EngineBenchmarks
     [Params(1_000, 10_000)]
     public int Nodes { get; set; } = 10_000;
 
+    protected override JsonObject Graph => Shape == "chain" ? _chain : _fanIn;
+
+    protected override IExecutionMessageSink Sink => _sink;
+
     [GlobalSetup]
     public void Setup()
     {
         _chain = Chain(Nodes);
         _fanIn = FanIn(Nodes);
-        _validator = new PromptValidator(_registry, _services);
-        _cold = new PromptExecutor(_registry, _services, new CacheOptions(CacheMode.None));
-        _cached = new PromptExecutor(_registry, _services, new CacheOptions());
-        RunAsync(_cached).GetAwaiter().GetResult();
+        PrepareExecutors();
     }
-
-    private JsonObject Current => Shape == "chain" ? _chain : _fanIn;
-
-    private async Task<ExecutionRecord> RunAsync(PromptExecutor executor)
-    {
-        var validation = await _validator.ValidateAsync(Current, null, CancellationToken.None).ConfigureAwait(false);
-        var prompt = new QueuedPrompt(0, false, "bench", Current, new JsonObject { ["client_id"] = "bench" }, validation.OutputsToExecute);
-        return await executor.ExecuteAsync(prompt, _sink, "none", CancellationToken.None).ConfigureAwait(false);
-    }
-
-    [Benchmark]
-    public Task<ExecutionRecord> Cold() => RunAsync(_cold);
-
-    [Benchmark]
-    public Task<ExecutionRecord> FullyCached() => RunAsync(_cached);
 
     private static string Id(int i) => i.ToString(CultureInfo.InvariantCulture);
 
