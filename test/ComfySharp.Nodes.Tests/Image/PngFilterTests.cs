@@ -79,10 +79,7 @@ public sealed class PngFilterTests
                 int a = i >= bpp ? data[(y * rowBytes) + i - bpp] : 0;
                 int b = y > 0 ? data[((y - 1) * rowBytes) + i] : 0;
                 int c = i >= bpp && y > 0 ? data[((y - 1) * rowBytes) + i - bpp] : 0;
-                int p = a + b - c;
-                int paeth = Math.Abs(p - a) <= Math.Abs(p - b) && Math.Abs(p - a) <= Math.Abs(p - c) ? a : Math.Abs(p - b) <= Math.Abs(p - c) ? b : c;
-                int predicted = filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) / 2, _ => paeth };
-                score += Math.Abs((int)(sbyte)(byte)(x - predicted));
+                score += Math.Abs((int)(sbyte)(byte)(x - Predict(filter, a, b, c)));
             }
             if (score < bestScore)
             {
@@ -106,12 +103,17 @@ public sealed class PngFilterTests
                 int a = i >= bpp ? result[(y * rowBytes) + i - bpp] : 0;
                 int b = y > 0 ? result[((y - 1) * rowBytes) + i] : 0;
                 int c = i >= bpp && y > 0 ? result[((y - 1) * rowBytes) + i - bpp] : 0;
-                int p = a + b - c;
-                int paeth = Math.Abs(p - a) <= Math.Abs(p - b) && Math.Abs(p - a) <= Math.Abs(p - c) ? a : Math.Abs(p - b) <= Math.Abs(p - c) ? b : c;
-                int predicted = filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) / 2, _ => paeth };
-                result[(y * rowBytes) + i] = (byte)(raw[(y * (rowBytes + 1)) + 1 + i] + predicted);
+                result[(y * rowBytes) + i] = (byte)(raw[(y * (rowBytes + 1)) + 1 + i] + Predict(filter, a, b, c));
             }
         }
         return result;
+    }
+
+    // The predictor of each PNG filter type from the left (a), above (b) and upper-left (c) bytes, by the specification.
+    private static int Predict(int filter, int a, int b, int c)
+    {
+        int p = a + b - c;
+        int paeth = Math.Abs(p - a) <= Math.Abs(p - b) && Math.Abs(p - a) <= Math.Abs(p - c) ? a : Math.Abs(p - b) <= Math.Abs(p - c) ? b : c;
+        return filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) / 2, _ => paeth };
     }
 }
