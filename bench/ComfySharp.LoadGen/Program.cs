@@ -43,7 +43,7 @@ try
             case "--markdown": markdown = Next(); break;
             case "--poll": poll = true; break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
@@ -74,7 +74,7 @@ try
             {
                 if (warmup > 0)
                 {
-                    await LoadRun.RunAsync(url, workload, 1, warmup, checkpoint, null, poll, cancel.Token).ConfigureAwait(false);
+                    await LoadRun.RunAsync(url, workload, clients, warmup, checkpoint, null, poll, cancel.Token).ConfigureAwait(false);
                 }
                 LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, poll, cancel.Token).ConfigureAwait(false);
                 results.Add(r with { Server = name });

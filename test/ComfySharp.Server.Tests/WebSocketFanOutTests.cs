@@ -90,13 +90,13 @@ public sealed class WebSocketFanOutTests
         ClientConnection connection = hub.Connection("unit")!;
         using (connection.HoldSending())
         {
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 1}", status: true), supersede: false);
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 2}", status: true), supersede: true);
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 3}", status: true), supersede: true);
-            connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 4}", status: false), supersede: true);
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 5}", status: true), supersede: true);
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 6}", status: true), supersede: false);
-            connection.Enqueue(Frame("{\"type\": \"status\", \"n\": 7}", status: true), supersede: true);
+            connection.EnqueueStatus(Status(1), supersede: false);
+            connection.EnqueueStatus(Status(2), supersede: true);
+            connection.EnqueueStatus(Status(3), supersede: true);
+            connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 4}", status: false));
+            connection.EnqueueStatus(Status(5), supersede: true);
+            connection.EnqueueStatus(Status(6), supersede: false);
+            connection.EnqueueStatus(Status(7), supersede: true);
             Assert.Equal(4, connection.PendingCount);
         }
         var numbers = new List<int>();
@@ -106,6 +106,110 @@ public sealed class WebSocketFanOutTests
         }
         Assert.Equal([3, 4, 5, 7], numbers);
     }
+
+    [Fact]
+    public async Task A_message_is_preceded_by_the_newest_status_the_socket_has_not_had()
+    {
+        await using ComfyTestServer server = await StandInServer.StartAsync();
+        ClientHub hub = server.Services.GetRequiredService<ClientHub>();
+        await using ComfyWebSocketClient ws = await server.ConnectAsync("unit");
+        await ws.NextAsync();
+        ClientConnection connection = hub.Connection("unit")!;
+        using (connection.HoldSending())
+        {
+            connection.EnqueueStatus(Status(1), supersede: true);
+            connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 2}", status: false), Status(1));
+            connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 3}", status: false), Status(5));
+            connection.EnqueueStatus(Status(4), supersede: true);
+            connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 6}", status: false), Status(5));
+            Assert.Equal(5, connection.PendingCount);
+        }
+        var numbers = new List<int>();
+        for (int i = 0; i < 5; i++)
+        {
+            numbers.Add((int)(await ws.NextAsync()).Json!["n"]!);
+        }
+        // Status 1 was already queued before 2; 5 came ahead of 3; 4 is older than 5, and 6 owed nothing.
+        Assert.Equal([1, 2, 5, 3, 6], numbers);
+    }
+
+    [Fact]
+    public async Task With_two_sockets_status_is_rate_limited_but_the_owner_still_sees_it_before_its_events()
+    {
+        await using ComfyTestServer server = await StandInServer.StartAsync();
+        ClientHub hub = server.Services.GetRequiredService<ClientHub>();
+        await using ComfyWebSocketClient observer = await server.ConnectAsync("observer");
+        await observer.NextAsync();
+        await using ComfyWebSocketClient runner = await server.ConnectAsync("runner");
+        await runner.NextAsync();
+        // Far longer than the test: after the first broadcast, statuses reach sockets only ahead of their own messages.
+        hub.StatusInterval = TimeSpan.FromHours(1);
+        var ids = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            ids.Add((string)(await StandInServer.PostPromptAsync(server, StandInServer.SaveGraph(), "runner"))["prompt_id"]!);
+            await runner.WaitForCompletionAsync(ids[^1]);
+        }
+
+        List<WsFrame> frames = Snapshot(runner).Skip(1).ToList();
+        Assert.Equal([.. Enumerable.Repeat(PromptEvents, 3).SelectMany(e => e)], frames.Where(f => f.Type != "status").Select(f => f.Type));
+        // Prompt 1's "queued" went out at once; after it, each "taken" comes ahead of execution_start (later "queued"
+        // ones are merged into it) and each finish status ahead of the final executing.
+        for (int p = 0; p < 3; p++)
+        {
+            int start = frames.FindIndex(f => f.Type == "execution_start" && (string)f.Data!["prompt_id"]! == ids[p]);
+            int end = frames.FindLastIndex(f => f.Type == "executing" && (string?)f.Data!["prompt_id"] == ids[p]);
+            Assert.Equal("status", frames[start - 1].Type);
+            Assert.Equal(1, (int)frames[start - 1].Data!["status"]!["exec_info"]!["queue_remaining"]!);
+            Assert.Equal("status", frames[end - 1].Type);
+            Assert.Equal(0, (int)frames[end - 1].Data!["status"]!["exec_info"]!["queue_remaining"]!);
+        }
+        // Nine without the limit; six or seven with it (prompt 1's "queued" may still be unsent when "taken" replaces it).
+        Assert.InRange(frames.Count(f => f.Type == "status"), 6, 7);
+        // The observer has no messages of its own: it got the first broadcast only.
+        await Task.Delay(200);
+        WsFrame only = Assert.Single(Snapshot(observer).Skip(1));
+        Assert.Equal("status", only.Type);
+        Assert.Equal(1, (int)only.Data!["status"]!["exec_info"]!["queue_remaining"]!);
+    }
+
+    [Fact]
+    public async Task With_two_sockets_the_newest_status_follows_by_timer()
+    {
+        await using ComfyTestServer server = await StandInServer.StartAsync();
+        server.Services.GetRequiredService<ClientHub>().StatusInterval = TimeSpan.FromMilliseconds(50);
+        await using ComfyWebSocketClient observer = await server.ConnectAsync("observer");
+        await observer.NextAsync();
+        await using ComfyWebSocketClient runner = await server.ConnectAsync("runner");
+        await runner.NextAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            string id = (string)(await StandInServer.PostPromptAsync(server, StandInServer.SaveGraph(), "runner"))["prompt_id"]!;
+            await runner.WaitForCompletionAsync(id);
+        }
+        // Whatever was merged, the observer ends on the empty queue.
+        await WaitUntilAsync(() => Snapshot(observer) is { Count: > 1 } frames && frames[^1].Type == "status"
+            && (int)frames[^1].Data!["status"]!["exec_info"]!["queue_remaining"]! == 0);
+    }
+
+    private static List<WsFrame> Snapshot(ComfyWebSocketClient client)
+    {
+        lock (client.Received)
+        {
+            return [.. client.Received];
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(condition());
+    }
+
+    private static StatusSnapshot Status(int n) => new(Frame($"{{\"type\": \"status\", \"n\": {n}}}", status: true), n);
 
     private static OutgoingFrame Frame(string json, bool status) =>
         new(System.Text.Encoding.UTF8.GetBytes(json), System.Net.WebSockets.WebSocketMessageType.Text, status);

@@ -14,20 +14,54 @@ namespace ComfySharp.Server.WebSockets;
 /// one sender task, so a socket sees messages in the order they were produced.
 /// </summary>
 /// <remarks>
-/// Queue <c>status</c> broadcasts are sent to every socket three times per prompt, so with many
-/// sockets they dominate the traffic. While two or more sockets are connected, a <c>status</c> that
-/// is still unsent at the end of a socket's outbox is replaced by a newer one (see
-/// <see cref="ClientConnection.Enqueue"/>); a lone socket receives every <c>status</c>, like the reference.
+/// Queue <c>status</c> broadcasts happen three times per prompt and go to every socket, so with many
+/// sockets they would dominate the traffic and make the cost of a prompt grow with the number of
+/// sockets. While two or more sockets are connected they are therefore rate-limited: a <c>status</c>
+/// goes out at once when the previous broadcast is at least <see cref="DefaultStatusInterval"/> old
+/// (10 ms, or 1 ms per socket beyond 10 sockets), and otherwise only the newest one goes out at the
+/// end of that interval. Before any other message is queued for a socket, the socket first gets the
+/// newest <c>status</c> it has not had, so relative to the messages it receives a socket never sees
+/// an outdated queue size (the prompt owner still sees <c>status</c> before its
+/// <c>execution_start</c> and its final <c>executing</c>). An unsent <c>status</c> at the end of an
+/// outbox is replaced by a newer one. A lone socket receives every <c>status</c> at once, frame for
+/// frame like the reference.
 /// </remarks>
-public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
+public sealed class ClientHub : IExecutionMessageSink, IDisposable
 {
-    /// <summary>Sockets needed before superseded <c>status</c> frames are dropped from outboxes.</summary>
+    /// <summary>Sockets needed before queue <c>status</c> broadcasts are rate-limited and superseded.</summary>
     internal const int StatusCoalescingMinimumSockets = 2;
+
+    /// <summary>The shortest time between two queue <c>status</c> broadcasts while they are rate-limited.</summary>
+    internal static readonly TimeSpan DefaultStatusInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// With many sockets the interval grows by this much per socket, so the broadcasts cost at most
+    /// about 1,000 frames a second in all however many sockets listen (64 sockets: every 64 ms).
+    /// </summary>
+    internal static readonly TimeSpan StatusIntervalPerSocket = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Test seam: <see cref="DefaultStatusInterval"/> unless a test stretches it.</summary>
+    internal TimeSpan StatusInterval { get; set; } = DefaultStatusInterval;
+
+    private readonly ILogger<ClientHub> logger;
+    private readonly Lock _statusLock = new();
+    private readonly Timer _statusTimer;
+    // The newest queue status with its sequence number; sockets remember the number they have queued.
+    private volatile StatusSnapshot _status = new(null, 0);
+    private long _lastStatusBroadcast;
+    private bool _statusTimerArmed;
 
     private readonly ConcurrentDictionary<string, ClientConnection> _clients = new(StringComparer.Ordinal);
     private readonly Lock _registryLock = new();
     // Broadcasts walk this copy-on-write array: no allocation and no dictionary locks per message.
     private ClientConnection[] _all = [];
+
+    /// <summary>Creates the hub.</summary>
+    public ClientHub(ILogger<ClientHub> logger)
+    {
+        this.logger = logger;
+        _statusTimer = new Timer(static hub => ((ClientHub)hub!).BroadcastNewestStatus(), this, Timeout.Infinite, Timeout.Infinite);
+    }
 
     /// <summary>Connected sockets.</summary>
     public int Count => _clients.Count;
@@ -48,14 +82,18 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
     {
         if (IsBroadcast(target, clientId))
         {
-            if (!_clients.IsEmpty)
+            if (type == MessageTypes.Status)
             {
-                Broadcast(new OutgoingFrame(text(), WebSocketMessageType.Text, IsQueueStatus: type == MessageTypes.Status));
+                BroadcastStatus(new OutgoingFrame(text(), WebSocketMessageType.Text, IsQueueStatus: true));
+            }
+            else if (!_clients.IsEmpty)
+            {
+                Broadcast(new OutgoingFrame(text(), WebSocketMessageType.Text));
             }
         }
         else if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
         {
-            client.Enqueue(new OutgoingFrame(text(), WebSocketMessageType.Text));
+            client.Enqueue(new OutgoingFrame(text(), WebSocketMessageType.Text), _status);
         }
     }
 
@@ -84,11 +122,11 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
         {
             string imageType = image.Format == PreviewFormat.Png ? "image/png" : "image/jpeg";
             JsonObject meta = BinaryFrames.PreviewMetadata(origin.NodeId, origin.PromptId, origin.DisplayNodeId, origin.ParentNodeId, origin.RealNodeId, imageType);
-            client.Enqueue(new OutgoingFrame(BinaryFrames.PreviewImageWithMetadata(meta, image.Data.Span), WebSocketMessageType.Binary));
+            client.Enqueue(new OutgoingFrame(BinaryFrames.PreviewImageWithMetadata(meta, image.Data.Span), WebSocketMessageType.Binary), _status);
         }
         else
         {
-            client.Enqueue(new OutgoingFrame(BinaryFrames.PreviewImage((uint)image.Format, image.Data.Span), WebSocketMessageType.Binary));
+            client.Enqueue(new OutgoingFrame(BinaryFrames.PreviewImage((uint)image.Format, image.Data.Span), WebSocketMessageType.Binary), _status);
         }
     }
 
@@ -106,7 +144,8 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(serverFeatures);
         string sid = string.IsNullOrEmpty(requestedClientId) ? Guid.NewGuid().ToString("N") : requestedClientId;
-        var connection = new ClientConnection(socket, logger);
+        // The connect-time status reports the queue as it is now: broadcasts before this one are not owed.
+        var connection = new ClientConnection(socket, logger, _status.Sequence);
         connection.Enqueue(Text(MessageTypes.Status, Messages.StatusData(queueRemaining, sid)));
         Register(sid, connection);
         if (current is { } running && running.ClientId == sid)
@@ -214,13 +253,60 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
 
     private void Broadcast(OutgoingFrame frame)
     {
-        ClientConnection[] all = Volatile.Read(ref _all);
-        bool supersede = frame.IsQueueStatus && all.Length >= StatusCoalescingMinimumSockets;
-        foreach (ClientConnection client in all)
+        StatusSnapshot status = _status;
+        foreach (ClientConnection client in Volatile.Read(ref _all))
         {
-            client.Enqueue(frame, supersede);
+            client.Enqueue(frame, status);
         }
     }
+
+    /// <summary>Records the newest queue status and sends it now, or arms the timer that sends the newest one later.</summary>
+    private void BroadcastStatus(OutgoingFrame frame)
+    {
+        ClientConnection[] all = Volatile.Read(ref _all);
+        bool limited = all.Length >= StatusCoalescingMinimumSockets;
+        StatusSnapshot status;
+        lock (_statusLock)
+        {
+            status = new StatusSnapshot(frame, _status.Sequence + 1);
+            _status = status;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            TimeSpan interval = limited ? TimeSpan.FromTicks(Math.Max(StatusInterval.Ticks, StatusIntervalPerSocket.Ticks * all.Length)) : TimeSpan.Zero;
+            if (limited && System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now) < interval)
+            {
+                if (!_statusTimerArmed)
+                {
+                    _statusTimerArmed = true;
+                    TimeSpan due = interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
+                    _statusTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                }
+                return;
+            }
+            _lastStatusBroadcast = now;
+        }
+        foreach (ClientConnection client in all)
+        {
+            client.EnqueueStatus(status, supersede: limited);
+        }
+    }
+
+    private void BroadcastNewestStatus()
+    {
+        StatusSnapshot status;
+        lock (_statusLock)
+        {
+            _statusTimerArmed = false;
+            _lastStatusBroadcast = System.Diagnostics.Stopwatch.GetTimestamp();
+            status = _status;
+        }
+        foreach (ClientConnection client in Volatile.Read(ref _all))
+        {
+            client.EnqueueStatus(status, supersede: true);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _statusTimer.Dispose();
 
     private static OutgoingFrame Text(string type, JsonObject data) =>
         new(PythonJson.SerializeToUtf8(Messages.Envelope(type, data)), WebSocketMessageType.Text);
@@ -232,17 +318,22 @@ public sealed class ClientHub(ILogger<ClientHub> logger) : IExecutionMessageSink
 /// <param name="IsQueueStatus">A queue-level <c>status</c> broadcast (without <c>sid</c>), which a newer one may supersede while unsent.</param>
 internal sealed record OutgoingFrame(byte[] Payload, WebSocketMessageType Type, bool IsQueueStatus = false);
 
+/// <summary>The newest queue <c>status</c> broadcast and its sequence number (0 and no frame before the first).</summary>
+internal sealed record StatusSnapshot(OutgoingFrame? Frame, long Sequence);
+
 /// <summary>
 /// A socket with its outbox and the flags it announced. One sender task drains the outbox in FIFO
 /// order, taking everything queued at each wake-up, so a burst costs one wake-up rather than one per frame.
 /// </summary>
-internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisposable
+internal sealed class ClientConnection(WebSocket socket, ILogger logger, long statusSequence = 0) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private List<OutgoingFrame> _pending = [];
     private List<OutgoingFrame> _draining = [];
+    // Sequence number of the newest queue status queued here (StatusSnapshot.Sequence).
+    private long _statusSequence = statusSequence;
     private bool _senderAsleep;
     private bool _completed;
     private TaskCompletionSource? _hold;
@@ -252,11 +343,11 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
     public volatile JsonObject? Flags;
 
     /// <summary>
-    /// Queues a frame. With <paramref name="supersede"/>, a queue <c>status</c> replaces a queue
-    /// <c>status</c> that is the last unsent frame: nothing sits between them, so the order relative
-    /// to every other message is unchanged and the socket still receives the newest queue size.
+    /// Queues a frame, preceded by <paramref name="status"/> when that is a queue <c>status</c> newer
+    /// than any queued here, so the socket never receives a message before the queue state it followed
+    /// (that status replaces an unsent one at the end, as in <see cref="EnqueueStatus"/>).
     /// </summary>
-    public void Enqueue(OutgoingFrame frame, bool supersede = false)
+    public void Enqueue(OutgoingFrame frame, StatusSnapshot? status = null)
     {
         bool wake;
         lock (_lock)
@@ -265,21 +356,60 @@ internal sealed class ClientConnection(WebSocket socket, ILogger logger) : IDisp
             {
                 return;
             }
-            if (supersede && frame.IsQueueStatus && _pending.Count > 0 && _pending[^1].IsQueueStatus)
+            if (status is { Frame: { } statusFrame } && status.Sequence > _statusSequence)
             {
-                _pending[^1] = frame;
+                AddStatus(statusFrame, status.Sequence, supersede: true);
             }
-            else
-            {
-                _pending.Add(frame);
-            }
-            wake = _senderAsleep;
-            _senderAsleep = false;
+            _pending.Add(frame);
+            wake = TakeWake();
         }
         if (wake)
         {
             _wake.Release();
         }
+    }
+
+    /// <summary>
+    /// Queues a queue <c>status</c> unless a newer one is already queued. With <paramref name="supersede"/>,
+    /// it replaces a queue <c>status</c> that is the last unsent frame: nothing sits between them, so
+    /// the order relative to every other message is unchanged and the socket still receives the newest queue size.
+    /// </summary>
+    public void EnqueueStatus(StatusSnapshot status, bool supersede)
+    {
+        bool wake;
+        lock (_lock)
+        {
+            if (_completed || status.Frame is null || status.Sequence <= _statusSequence)
+            {
+                return;
+            }
+            AddStatus(status.Frame, status.Sequence, supersede);
+            wake = TakeWake();
+        }
+        if (wake)
+        {
+            _wake.Release();
+        }
+    }
+
+    private void AddStatus(OutgoingFrame frame, long sequence, bool supersede)
+    {
+        if (supersede && _pending.Count > 0 && _pending[^1].IsQueueStatus)
+        {
+            _pending[^1] = frame;
+        }
+        else
+        {
+            _pending.Add(frame);
+        }
+        _statusSequence = sequence;
+    }
+
+    private bool TakeWake()
+    {
+        bool wake = _senderAsleep;
+        _senderAsleep = false;
+        return wake;
     }
 
     public void Complete()
