@@ -278,7 +278,14 @@ public sealed class ClientHub : IExecutionMessageSink, IDisposable
                 {
                     _statusTimerArmed = true;
                     TimeSpan due = interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
-                    _statusTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                    try
+                    {
+                        _statusTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Shutting down: the sockets are closing and nobody is owed the newest status.
+                    }
                 }
                 return;
             }
