@@ -96,7 +96,8 @@ public static class SafePath
             return null;
         }
         string resolvedRoot = ResolveLinks(fullRoot);
-        string resolved = ResolveLinks(candidate);
+        // The root itself (an empty subfolder, as for every preview) is inside by definition.
+        string resolved = candidate == fullRoot.TrimEnd(Path.DirectorySeparatorChar) ? resolvedRoot : ResolveLinks(candidate);
         return IsUnder(resolvedRoot, resolved) ? candidate : null;
     }
 
@@ -120,12 +121,16 @@ public static class SafePath
             string next = Path.Combine(current, part);
             for (int hops = 0; hops < 40; hops++)
             {
-                FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
-                if (!info.Exists || info.LinkTarget is null)
+                // One lstat per component: only a symbolic link (ReparsePoint) costs a readlink as well.
+                // A missing component reads as -1 and is kept as it is; a dangling link is followed, so
+                // its target is what gets checked.
+                var info = new FileInfo(next);
+                FileAttributes attributes = info.Attributes;
+                if ((int)attributes == -1 || (attributes & FileAttributes.ReparsePoint) == 0 || info.LinkTarget is not { } target)
                 {
                     break;
                 }
-                next = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(next)!, info.LinkTarget));
+                next = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(next)!, target));
             }
             current = next;
         }
