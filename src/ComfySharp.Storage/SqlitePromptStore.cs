@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using ComfySharp.Engine;
 using ComfySharp.Engine.Queue;
@@ -123,10 +124,10 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     public void RemoveQueued(long sequence) => Enqueue(new Operation("DELETE FROM queue WHERE seq = $1;", sequence));
 
     /// <inheritdoc />
-    public IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory()
+    public IReadOnlyList<(string PromptId, byte[] EntryJson)> LoadHistory()
     {
         Flush();
-        var result = new List<(string, JsonObject)>();
+        var result = new List<(string, byte[])>();
         lock (_lock)
         {
             using var cmd = _connection.CreateCommand();
@@ -134,19 +135,20 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
             {
-                result.Add((reader.GetString(0), (JsonObject)PythonJson.Parse(reader.GetString(1))!));
+                result.Add((reader.GetString(0), Encoding.UTF8.GetBytes(reader.GetString(1))));
             }
         }
         return result;
     }
 
     /// <inheritdoc />
-    public void PutHistory(string promptId, JsonObject entry)
+    public void PutHistory(string promptId, byte[] entryJson)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(entryJson);
+        // Stored as TEXT, as before entries came serialised (files written by older builds read the same).
         Enqueue(new Operation(
             "INSERT INTO history(prompt_id, entry) VALUES($1, $2) ON CONFLICT(prompt_id) DO UPDATE SET entry = excluded.entry;",
-            promptId, PythonJson.Serialize(entry)));
+            promptId, Encoding.UTF8.GetString(entryJson)));
     }
 
     /// <inheritdoc />

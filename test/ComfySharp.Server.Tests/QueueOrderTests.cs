@@ -1,3 +1,4 @@
+using ComfySharp.Protocol;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Engine;
@@ -115,6 +116,34 @@ public sealed class QueueOrderTests
         Assert.Equal(0, history.Count);
         history.Add(Item(0, "again"), record);
         Assert.Equal(["again"], history.Page(null, null).Select(kv => kv.Key));
+    }
+
+    [Fact]
+    public void History_entries_read_back_exactly_as_they_were_built()
+    {
+        // Entries are held as text: what comes back must serialise byte for byte like the tree it was built
+        // from (floats keep ".0", big and negative numbers, escapes, nesting, key order).
+        var history = new PromptHistory(new MemoryOnlyStore());
+        var prompt = (JsonObject)PythonJson.Parse("""{"3": {"class_type": "KSampler", "inputs": {"seed": 18446744073709551615, "cfg": 8.0, "denoise": 1, "steps": -2, "text": "caf\u00e9 \"q\"\n", "model": ["4", 0]}}}""")!;
+        var item = new QueuedPrompt(7, false, "exact", prompt, new JsonObject { ["client_id"] = "c", ["extra_pnginfo"] = new JsonObject { ["w"] = 1.5 } }, ["3"]);
+        var outputs = new JsonObject { ["9"] = new JsonObject { ["images"] = new JsonArray(new JsonObject { ["filename"] = "a.png", ["subfolder"] = "", ["type"] = "output" }) } };
+        var status = new JsonObject { ["status_str"] = "success", ["completed"] = true, ["messages"] = new JsonArray(new JsonArray("execution_start", new JsonObject { ["prompt_id"] = "exact", ["timestamp"] = 1700000000000L })) };
+        var meta = new JsonObject { ["9"] = new JsonObject { ["node_id"] = "9", ["display_node"] = "9", ["parent_node"] = null, ["real_node_id"] = "9" } };
+        history.Add(item, new ExecutionRecord(ExecutionOutcome.Success, outputs, meta, status));
+
+        var expected = new JsonObject
+        {
+            ["prompt"] = PromptQueue.Tuple(item),
+            ["outputs"] = outputs.DeepClone(),
+            ["status"] = status.DeepClone(),
+            ["meta"] = meta.DeepClone(),
+        };
+        Assert.Equal(PythonJson.Serialize(expected), PythonJson.Serialize(history.Get("exact")));
+        Assert.Equal(PythonJson.Serialize(new JsonObject { ["exact"] = expected.DeepClone() }), PythonJson.Serialize(history.Page(null, null)));
+        Assert.Contains("\"cfg\": 8.0", PythonJson.Serialize(history.All()[0].Entry), StringComparison.Ordinal);
+        // Every read is a fresh tree: changing one does not change the next.
+        history.Get("exact")!["outputs"] = null;
+        Assert.NotNull(history.Get("exact")!["outputs"]);
     }
 
     private static List<string> Layout(PromptQueue queue) =>

@@ -1,3 +1,4 @@
+using ComfySharp.Protocol;
 using System.Text.Json.Nodes;
 using ComfySharp.Engine;
 using ComfySharp.Engine.Queue;
@@ -32,17 +33,17 @@ public sealed class SqliteStoreTests : IDisposable
         store.AddPending(Entry(1, "a"));
         store.AddPending(Entry(2, "b"));
         store.MarkRunning(1);
-        store.PutHistory("a", new JsonObject { ["outputs"] = new JsonObject(), ["n"] = 1 });
+        store.PutHistory("a", PythonJson.SerializeToUtf8(new JsonObject { ["outputs"] = new JsonObject(), ["n"] = 1 }));
         store.RemoveQueued(1);
-        store.PutHistory("a", new JsonObject { ["outputs"] = new JsonObject(), ["n"] = 2 });
-        store.PutHistory("b", new JsonObject { ["n"] = 3 });
+        store.PutHistory("a", PythonJson.SerializeToUtf8(new JsonObject { ["outputs"] = new JsonObject(), ["n"] = 2 }));
+        store.PutHistory("b", PythonJson.SerializeToUtf8(new JsonObject { ["n"] = 3 }));
         store.DeleteHistory("b");
         store.Dispose();
         Assert.Equal(["b:pending"], ReadQueue());
         using var reopened = new SqlitePromptStore(DatabasePath);
         var history = reopened.LoadHistory();
         Assert.Equal(["a"], history.Select(h => h.PromptId));
-        Assert.Equal(2, (int)history[0].Entry["n"]!);
+        Assert.Equal(2, (int)PythonJson.Parse(history[0].EntryJson)!["n"]!);
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class SqliteStoreTests : IDisposable
                     long sequence = (c * 1000) + i + 1;
                     store.AddPending(Entry(sequence, $"p{sequence}"));
                     store.MarkRunning(sequence);
-                    store.PutHistory($"p{sequence}", new JsonObject { ["i"] = i });
+                    store.PutHistory($"p{sequence}", PythonJson.SerializeToUtf8(new JsonObject { ["i"] = i }));
                     store.RemoveQueued(sequence);
                 }
             })));

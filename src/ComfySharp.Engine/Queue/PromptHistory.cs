@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ComfySharp.Protocol;
 
 namespace ComfySharp.Engine.Queue;
 
@@ -6,6 +7,12 @@ namespace ComfySharp.Engine.Queue;
 /// Finished prompts keyed by id in completion order (API.md §5), persisted through an
 /// <see cref="IHistoryStore"/>. Holds at most <see cref="MaxEntries"/> + 1 entries, like the reference.
 /// </summary>
+/// <remarks>
+/// Entries are kept as their serialised text, one array each, and parsed when read: a JSON tree
+/// costs several times the memory of its text and, with 10,001 entries held for the life of the
+/// process, keeps millions of small objects in the heap the collector must trace. Reading parses
+/// where it used to copy the tree, at about the same cost.
+/// </remarks>
 public sealed class PromptHistory
 {
     /// <summary>When an entry is added and more than this many exist, the oldest is dropped first.</summary>
@@ -38,7 +45,7 @@ public sealed class PromptHistory
     }
 
     /// <summary>Builds and stores the entry <c>{prompt, outputs, status, meta}</c> of a finished prompt.</summary>
-    public JsonObject Add(QueuedPrompt prompt, ExecutionRecord record)
+    public void Add(QueuedPrompt prompt, ExecutionRecord record)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(record);
@@ -49,6 +56,7 @@ public sealed class PromptHistory
             ["status"] = record.Status.DeepClone(),
             ["meta"] = record.Meta.DeepClone(),
         };
+        byte[] json = PythonJson.SerializeToUtf8(entry);
         lock (_lock)
         {
             if (!_entries.ContainsKey(prompt.PromptId) && _entries.Count > MaxEntries)
@@ -56,19 +64,20 @@ public sealed class PromptHistory
                 string oldest = _entries.RemoveOldest();
                 _store.DeleteHistory(oldest);
             }
-            _entries[prompt.PromptId] = entry;
-            _store.PutHistory(prompt.PromptId, entry);
+            _entries[prompt.PromptId] = json;
+            _store.PutHistory(prompt.PromptId, json);
         }
-        return entry;
     }
 
     /// <summary>A copy of one entry, or null.</summary>
     public JsonObject? Get(string promptId)
     {
+        byte[]? json;
         lock (_lock)
         {
-            return _entries.TryGetValue(promptId, out JsonObject? e) ? (JsonObject)e.DeepClone() : null;
+            json = _entries.TryGetValue(promptId, out byte[]? e) ? e : null;
         }
+        return json is null ? null : Parse(json);
     }
 
     /// <summary>
@@ -90,7 +99,7 @@ public sealed class PromptHistory
             for (int i = start; i < count && take > 0; i++, take--)
             {
                 var (id, entry) = _entries.GetAt(i);
-                result[id] = entry.DeepClone();
+                result[id] = Parse(entry);
             }
             return result;
         }
@@ -105,7 +114,7 @@ public sealed class PromptHistory
             for (int i = 0; i < _entries.Count; i++)
             {
                 var (id, entry) = _entries.GetAt(i);
-                all.Add((id, (JsonObject)entry.DeepClone()));
+                all.Add((id, Parse(entry)));
             }
             return all;
         }
@@ -133,6 +142,8 @@ public sealed class PromptHistory
         }
     }
 
+    private static JsonObject Parse(byte[] json) => (JsonObject)PythonJson.Parse(json)!;
+
     /// <summary>
     /// Entries by id in insertion order. Dropping the oldest is O(1) (a moving head over the id list,
     /// compacted now and then) where <see cref="OrderedDictionary{TKey, TValue}.RemoveAt"/> shifted all
@@ -141,13 +152,13 @@ public sealed class PromptHistory
     /// </summary>
     private sealed class OrderedEntries
     {
-        private readonly Dictionary<string, JsonObject> _byId = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, byte[]> _byId = new(StringComparer.Ordinal);
         private readonly List<string> _order = [];
         private int _head;
 
         public int Count => _byId.Count;
 
-        public JsonObject this[string id]
+        public byte[] this[string id]
         {
             set
             {
@@ -164,9 +175,9 @@ public sealed class PromptHistory
 
         public bool ContainsKey(string id) => _byId.ContainsKey(id);
 
-        public bool TryGetValue(string id, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out JsonObject entry) => _byId.TryGetValue(id, out entry);
+        public bool TryGetValue(string id, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] entry) => _byId.TryGetValue(id, out entry);
 
-        public (string Id, JsonObject Entry) GetAt(int index)
+        public (string Id, byte[] Entry) GetAt(int index)
         {
             string id = _order[_head + index];
             return (id, _byId[id]);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 
 namespace ComfySharp.Engine.Queue;
 
@@ -26,11 +25,14 @@ public interface IQueueStore
 /// <summary>Durable history, in insertion order.</summary>
 public interface IHistoryStore
 {
-    /// <summary>Every stored entry, oldest first.</summary>
-    IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory();
+    /// <summary>Every stored entry as its <see cref="ComfySharp.Protocol.PythonJson"/> text (ASCII), oldest first.</summary>
+    IReadOnlyList<(string PromptId, byte[] EntryJson)> LoadHistory();
 
-    /// <summary>Inserts an entry, or replaces the entry of the same id keeping its position.</summary>
-    void PutHistory(string promptId, JsonObject entry);
+    /// <summary>
+    /// Inserts an entry given as its <see cref="ComfySharp.Protocol.PythonJson"/> text (ASCII), or
+    /// replaces the entry of the same id keeping its position. The array is not changed afterwards.
+    /// </summary>
+    void PutHistory(string promptId, byte[] entryJson);
 
     /// <summary>Deletes one entry (no-op when unknown).</summary>
     void DeleteHistory(string promptId);
@@ -61,10 +63,10 @@ public sealed class MemoryOnlyStore : IQueueStore, IHistoryStore
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<(string PromptId, JsonObject Entry)> LoadHistory() => [];
+    public IReadOnlyList<(string PromptId, byte[] EntryJson)> LoadHistory() => [];
 
     /// <inheritdoc />
-    public void PutHistory(string promptId, JsonObject entry)
+    public void PutHistory(string promptId, byte[] entryJson)
     {
     }
 
