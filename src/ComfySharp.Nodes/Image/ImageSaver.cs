@@ -25,6 +25,14 @@ public static class ImageSaver
     /// <summary>The error text the reference raises when the prefix climbs out of the output directory.</summary>
     public const string OutsideOutputError = "Saving image outside the output folder is not allowed.";
 
+    // The 8-bit pixels of the last image this thread saved, reused when the next has the same size (a
+    // batch, or a workflow run again): only the encoder reads them, within one Save call. Kept only up to
+    // this size (512 × 512 RGB fits), so a thread holds at most that much between saves.
+    private const int MaxReusedPixelBytes = 1 << 20;
+
+    [ThreadStatic]
+    private static PixelBuffer? t_pixels;
+
     /// <summary>Replaces <c>%width%</c>, <c>%height%</c>, <c>%year%</c>, <c>%month%</c>, <c>%day%</c>, <c>%hour%</c>, <c>%minute%</c>, <c>%second%</c>; other tokens stay.</summary>
     public static string SubstituteVariables(string prefix, long width, long height, DateTime localNow)
     {
@@ -237,7 +245,11 @@ public static class ImageSaver
             PixelBuffer pixels;
             using (var image = images[i])
             {
-                pixels = ImageTensors.ToPixels(image);
+                pixels = ImageTensors.ToPixels(image, t_pixels);
+            }
+            if (pixels.Pixels.Length <= MaxReusedPixelBytes)
+            {
+                t_pixels = pixels;
             }
             string stem = target.FileName.Replace("%batch_num%", i.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             string file = $"{stem}_{counter.ToString("00000", CultureInfo.InvariantCulture)}_.png";

@@ -14,7 +14,13 @@ public static class ImageTensors
     private static readonly float[] ByteToUnit = Enumerable.Range(0, 256).Select(v => v / 255f).ToArray();
 
     /// <summary>One image [H, W, C] (C = 1..4) as 8-bit pixels.</summary>
-    public static PixelBuffer ToPixels(Tensor image)
+    public static PixelBuffer ToPixels(Tensor image) => ToPixels(image, reuse: null);
+
+    /// <summary>
+    /// As <see cref="ToPixels(Tensor)"/>, writing into <paramref name="reuse"/> when it has the image's
+    /// size and channels (and the image is a float CPU tensor); otherwise into a new buffer.
+    /// </summary>
+    public static PixelBuffer ToPixels(Tensor image, PixelBuffer? reuse)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (image.dim() != 3 || image.shape[2] is < 1 or > 4)
@@ -26,11 +32,14 @@ public static class ImageTensors
             // The common case (a float image on the CPU): one copy and a managed loop instead of five
             // tensor operations. Same arithmetic as the tensor path: float32 × 255, clamp, truncate.
             ReadOnlySpan<float> values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(image.bytes);
-            byte[] pixels = new byte[values.Length];
-            UnitToBytes(values, pixels);
+            var (width, height, channels) = ((int)image.shape[1], (int)image.shape[0], (int)image.shape[2]);
+            PixelBuffer result = reuse is not null && reuse.Width == width && reuse.Height == height && reuse.Channels == channels && reuse.Pixels.Length == values.Length
+                ? reuse
+                : new PixelBuffer(width, height, channels, new byte[values.Length]);
+            UnitToBytes(values, result.Pixels);
             // The span points into the tensor's native memory: the tensor must outlive the loop.
             GC.KeepAlive(image);
-            return new PixelBuffer((int)image.shape[1], (int)image.shape[0], (int)image.shape[2], pixels);
+            return result;
         }
         using var scope = NewDisposeScope();
         // Explicit Scalars kept alive to the end: TorchSharp lets an implicitly converted one be

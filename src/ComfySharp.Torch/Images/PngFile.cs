@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -238,34 +239,47 @@ public static class PngFile
     private static byte[] Deflate(PixelBuffer image, int level)
     {
         int stride = image.Width * image.Channels;
-        int bpp = image.Channels;
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+        // Whole filtered rows go to zlib in large blocks: a write per row (two calls into the native
+        // deflater each) cost more than the filtering for small images. The block is pooled scratch:
+        // a fresh one per image was the encoder's largest allocation.
+        byte[] block = ArrayPool<byte>.Shared.Rent(Math.Max(1, Math.Min(image.Height, Math.Max(1, (256 * 1024) / (stride + 1)))) * (stride + 1));
+        try
         {
-            byte[] previous = new byte[stride];
-            byte[] current = new byte[stride];
-            byte[][] candidates = [new byte[stride], new byte[stride], new byte[stride], new byte[stride], new byte[stride]];
-            // Whole filtered rows go to zlib in large blocks: a write per row (two calls into the
-            // native deflater each) cost more than the filtering for small images.
-            byte[] block = new byte[Math.Max(1, Math.Min(image.Height, Math.Max(1, (256 * 1024) / (stride + 1)))) * (stride + 1)];
-            int used = 0;
-            for (int y = 0; y < image.Height; y++)
+            using var compressed = new MemoryStream();
+            using (var zlib = new ZLibStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
             {
-                Array.Copy(image.Pixels, y * stride, current, 0, stride);
-                int best = ChooseFilter(current, previous, bpp, candidates);
-                if (used + stride + 1 > block.Length)
-                {
-                    zlib.Write(block, 0, used);
-                    used = 0;
-                }
-                block[used] = (byte)best;
-                Buffer.BlockCopy(candidates[best], 0, block, used + 1, stride);
-                used += stride + 1;
-                (previous, current) = (current, previous);
+                WriteFilteredRows(zlib, image, block);
             }
-            zlib.Write(block, 0, used);
+            return compressed.ToArray();
         }
-        return compressed.ToArray();
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(block);
+        }
+    }
+
+    private static void WriteFilteredRows(Stream zlib, PixelBuffer image, byte[] block)
+    {
+        int stride = image.Width * image.Channels;
+        byte[] previous = new byte[stride];
+        byte[] current = new byte[stride];
+        byte[][] candidates = [new byte[stride], new byte[stride], new byte[stride], new byte[stride], new byte[stride]];
+        int used = 0;
+        for (int y = 0; y < image.Height; y++)
+        {
+            Array.Copy(image.Pixels, y * stride, current, 0, stride);
+            int best = ChooseFilter(current, previous, image.Channels, candidates);
+            if (used + stride + 1 > block.Length)
+            {
+                zlib.Write(block, 0, used);
+                used = 0;
+            }
+            block[used] = (byte)best;
+            Buffer.BlockCopy(candidates[best], 0, block, used + 1, stride);
+            used += stride + 1;
+            (previous, current) = (current, previous);
+        }
+        zlib.Write(block, 0, used);
     }
 
     // The usual PNG heuristic: try the five filters and keep the row whose bytes, read as signed

@@ -33,4 +33,22 @@ public sealed class UnitToBytesTests
     [Fact]
     public void A_short_destination_is_refused() =>
         Assert.Throws<ArgumentException>(() => ImageTensors.UnitToBytes(new float[4], new byte[3]));
+
+    [Fact]
+    public void ToPixels_fills_a_reused_buffer_of_the_same_shape_and_allocates_for_any_other()
+    {
+        using var first = TorchSharp.torch.full([2, 3, 3], 1f);
+        using var second = TorchSharp.torch.arange(18, dtype: TorchSharp.torch.ScalarType.Float32).reshape(2, 3, 3).div(17);
+        using var wider = TorchSharp.torch.zeros([2, 4, 3]);
+        PixelBuffer a = ImageTensors.ToPixels(first, reuse: null);
+        Assert.All(a.Pixels, p => Assert.Equal(255, p));
+        byte[] fresh = ImageTensors.ToPixels(second).Pixels;
+        PixelBuffer b = ImageTensors.ToPixels(second, reuse: a);
+        Assert.Same(a, b);
+        Assert.Equal(fresh, b.Pixels);
+        PixelBuffer c = ImageTensors.ToPixels(wider, reuse: b);
+        Assert.NotSame(b, c);
+        Assert.Equal((4, 2, 3, 24), (c.Width, c.Height, c.Channels, c.Pixels.Length));
+        Assert.Equal(fresh, b.Pixels);
+    }
 }
