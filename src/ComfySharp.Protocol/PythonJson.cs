@@ -21,16 +21,56 @@ public static class PythonJson
     /// <summary>Parses UTF-8 JSON bytes (throws <see cref="JsonException"/> on invalid input).</summary>
     public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => JsonNode.Parse(utf8, NodeOptions, new JsonDocumentOptions { MaxDepth = 512 });
 
+    // Characters written as they are; everything else is escaped (control characters, quote,
+    // backslash, and all non-ASCII, as Python's ensure_ascii does).
+    private static readonly System.Buffers.SearchValues<char> Plain = System.Buffers.SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    // One builder per thread, reused: messages are serialised on every event, and a fresh builder
+    // grew through several chunks for each of them.
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     /// <summary>Serialises a node (null = JSON <c>null</c>).</summary>
     public static string Serialize(JsonNode? node)
     {
-        var sb = new StringBuilder();
+        StringBuilder sb = RentBuilder();
         Write(sb, node);
-        return sb.ToString();
+        string text = sb.ToString();
+        ReturnBuilder(sb);
+        return text;
     }
 
     /// <summary>Serialises a node to UTF-8 bytes (pure ASCII by construction).</summary>
-    public static byte[] SerializeToUtf8(JsonNode? node) => Encoding.ASCII.GetBytes(Serialize(node));
+    public static byte[] SerializeToUtf8(JsonNode? node)
+    {
+        StringBuilder sb = RentBuilder();
+        Write(sb, node);
+        // ASCII only: one byte per character, copied chunk by chunk without an intermediate string.
+        byte[] bytes = new byte[sb.Length];
+        int at = 0;
+        foreach (ReadOnlyMemory<char> chunk in sb.GetChunks())
+        {
+            at += Encoding.ASCII.GetBytes(chunk.Span, bytes.AsSpan(at));
+        }
+        ReturnBuilder(sb);
+        return bytes;
+    }
+
+    private static StringBuilder RentBuilder()
+    {
+        StringBuilder? sb = t_builder;
+        t_builder = null;
+        return sb is null ? new StringBuilder(1024) : sb.Clear();
+    }
+
+    private static void ReturnBuilder(StringBuilder sb)
+    {
+        if (sb.Capacity <= 64 * 1024)
+        {
+            t_builder = sb;
+        }
+    }
 
     /// <summary>Python's <c>repr</c> of a float: shortest round-trip digits, <c>.0</c> for integral values, exponent form outside 1e-4..1e16.</summary>
     public static string FormatFloat(double value)
@@ -222,7 +262,21 @@ public static class PythonJson
     private static void WriteString(StringBuilder sb, string s)
     {
         sb.Append('"');
-        foreach (char c in s)
+        ReadOnlySpan<char> rest = s;
+        int plain;
+        // Runs of plain characters are appended at once; only the others go through the switch.
+        while ((plain = rest.IndexOfAnyExcept(Plain)) != 0)
+        {
+            if (plain < 0)
+            {
+                sb.Append(rest);
+                sb.Append('"');
+                return;
+            }
+            sb.Append(rest[..plain]);
+            rest = rest[plain..];
+        }
+        foreach (char c in rest)
         {
             switch (c)
             {

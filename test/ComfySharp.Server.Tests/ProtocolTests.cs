@@ -27,6 +27,37 @@ public sealed class ProtocolTests
         Assert.Equal("{\"a\": 1, \"b\": [1.0, \"\\u00e9\\u2603\", null, true], \"c\": {}}", PythonJson.Serialize(node));
     }
 
+    [Theory]
+    [InlineData("", "\"\"")]
+    [InlineData("plain text, 'quoted' {x}", "\"plain text, 'quoted' {x}\"")]
+    [InlineData("\"lead", "\"\\\"lead\"")]
+    [InlineData("mid\\dle\tand more", "\"mid\\\\dle\\tand more\"")]
+    [InlineData("tail\u0001", "\"tail\\u0001\"")]
+    [InlineData("caf\u00e9 ok \u007f~", "\"caf\\u00e9 ok \\u007f~\"")]
+    public void Strings_escape_exactly_the_characters_Python_escapes(string value, string expected) =>
+        Assert.Equal(expected, PythonJson.Serialize(JsonValue.Create(value)));
+
+    [Fact]
+    public void Serialising_to_bytes_equals_the_text_for_small_and_very_large_documents()
+    {
+        // Large documents span many builder chunks, and one past 64 KiB is not kept for reuse.
+        foreach (int items in new[] { 1, 200, 5000 })
+        {
+            var array = new JsonArray();
+            for (int i = 0; i < items; i++)
+            {
+                array.Add(new JsonObject { ["i"] = i, ["f"] = i / 4.0, ["s"] = $"n\u00e9{i}\"" });
+            }
+            var doc = new JsonObject { ["items"] = array };
+            string text = PythonJson.Serialize(doc);
+            Assert.Equal(System.Text.Encoding.ASCII.GetBytes(text), PythonJson.SerializeToUtf8(doc));
+            Assert.Equal(text, PythonJson.Serialize(PythonJson.Parse(text)));
+        }
+        // After a large document, a small one is still written from a clean builder.
+        Assert.Equal("{\"a\": 1}", PythonJson.Serialize(new JsonObject { ["a"] = 1 }));
+        Assert.Equal("{\"a\": 1}"u8.ToArray(), PythonJson.SerializeToUtf8(new JsonObject { ["a"] = 1 }));
+    }
+
     [Fact]
     public void Parsed_numbers_keep_int_or_float_form()
     {
