@@ -37,6 +37,7 @@ done
 target=(--server comfysharp=http://127.0.0.1:$port --pid comfysharp=$pid "${others[@]}")
 echo "warming up (JIT tiering)..." >&2
 "$loadgen" "${target[@]}" --workload trivial --clients 1 --prompts $((4000 / scale)) --warmup 0 > /dev/null
+"$loadgen" "${target[@]}" --workload trivial --clients 16 --prompts $((500 / scale)) --warmup 0 > /dev/null
 "$loadgen" "${target[@]}" --workload cached,chain100,chain100-cached --clients 1 --prompts $((300 / scale)) --warmup 0 > /dev/null
 uptime >&2
 # Each run first sends unmeasured warm-up prompts with the same clients: the load generator is a fresh
