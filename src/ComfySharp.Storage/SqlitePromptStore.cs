@@ -28,6 +28,9 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     /// <summary>The schema version this code writes.</summary>
     public const int SchemaVersion = 1;
 
+    // How long the background writer gathers changes after a wake before it commits them.
+    private static readonly TimeSpan WriterBatchDelay = TimeSpan.FromMilliseconds(2);
+
     private readonly SqliteConnection _connection;
     // Guards the connection and its prepared commands.
     private readonly Lock _lock = new();
@@ -37,6 +40,8 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Thread _writer;
     private readonly SemaphoreSlim _wake = new(0);
+    // Set when the writer has been woken and has not yet taken the queue: one wake per batch, not per change.
+    private bool _writerWoken;
     private long _enqueued;
     private long _committedUpTo;
     private Exception? _lastFailure;
@@ -205,6 +210,7 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     private long Enqueue(Operation operation, bool synchronous = false)
     {
         long ticket;
+        bool wake;
         lock (_gate)
         {
             if (_disposed)
@@ -216,8 +222,10 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             }
             _queued.Add(operation);
             ticket = ++_enqueued;
+            wake = !synchronous && !_writerWoken;
+            _writerWoken |= wake;
         }
-        if (!synchronous)
+        if (wake)
         {
             _wake.Release();
         }
@@ -320,6 +328,17 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             lock (_gate)
             {
                 stopping = _disposed;
+            }
+            if (!stopping)
+            {
+                // Let the changes of the next moments join this transaction: under load a prompt
+                // makes three or four background changes, and a commit (a WAL write) per change
+                // cost more than the changes themselves.
+                Thread.Sleep(WriterBatchDelay);
+            }
+            lock (_gate)
+            {
+                _writerWoken = false;
             }
             lock (_lock)
             {
