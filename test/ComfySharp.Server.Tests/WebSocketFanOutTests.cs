@@ -83,12 +83,7 @@ public sealed class WebSocketFanOutTests
     [Fact]
     public async Task Without_supersede_a_held_outbox_keeps_every_frame_and_with_it_only_the_newest_trailing_status()
     {
-        await using ComfyTestServer server = await StandInServer.StartAsync();
-        ClientHub hub = server.Services.GetRequiredService<ClientHub>();
-        await using ComfyWebSocketClient ws = await server.ConnectAsync("unit");
-        await ws.NextAsync();
-        ClientConnection connection = hub.Connection("unit")!;
-        using (connection.HoldSending())
+        List<int> numbers = await NumbersSentAfterHoldingAsync(connection =>
         {
             connection.EnqueueStatus(Status(1), supersede: false);
             connection.EnqueueStatus(Status(2), supersede: true);
@@ -97,40 +92,47 @@ public sealed class WebSocketFanOutTests
             connection.EnqueueStatus(Status(5), supersede: true);
             connection.EnqueueStatus(Status(6), supersede: false);
             connection.EnqueueStatus(Status(7), supersede: true);
-            Assert.Equal(4, connection.PendingCount);
-        }
-        var numbers = new List<int>();
-        for (int i = 0; i < 4; i++)
-        {
-            numbers.Add((int)(await ws.NextAsync()).Json!["n"]!);
-        }
+        });
         Assert.Equal([3, 4, 5, 7], numbers);
     }
 
     [Fact]
     public async Task A_message_is_preceded_by_the_newest_status_the_socket_has_not_had()
     {
-        await using ComfyTestServer server = await StandInServer.StartAsync();
-        ClientHub hub = server.Services.GetRequiredService<ClientHub>();
-        await using ComfyWebSocketClient ws = await server.ConnectAsync("unit");
-        await ws.NextAsync();
-        ClientConnection connection = hub.Connection("unit")!;
-        using (connection.HoldSending())
+        List<int> numbers = await NumbersSentAfterHoldingAsync(connection =>
         {
             connection.EnqueueStatus(Status(1), supersede: true);
             connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 2}", status: false), Status(1));
             connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 3}", status: false), Status(5));
             connection.EnqueueStatus(Status(4), supersede: true);
             connection.Enqueue(Frame("{\"type\": \"other\", \"n\": 6}", status: false), Status(5));
-            Assert.Equal(5, connection.PendingCount);
+        });
+        // Status 1 was already queued before 2; 5 came ahead of 3; 4 is older than 5, and 6 owed nothing.
+        Assert.Equal([1, 2, 5, 3, 6], numbers);
+    }
+
+    /// <summary>
+    /// Queues frames on the held outbox of a real socket, releases it, and returns the <c>n</c> of
+    /// every frame the client then receives (as many as were pending).
+    /// </summary>
+    private static async Task<List<int>> NumbersSentAfterHoldingAsync(Action<ClientConnection> enqueue)
+    {
+        await using ComfyTestServer server = await StandInServer.StartAsync();
+        await using ComfyWebSocketClient ws = await server.ConnectAsync("unit");
+        await ws.NextAsync();
+        ClientConnection connection = server.Services.GetRequiredService<ClientHub>().Connection("unit")!;
+        int pending;
+        using (connection.HoldSending())
+        {
+            enqueue(connection);
+            pending = connection.PendingCount;
         }
         var numbers = new List<int>();
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < pending; i++)
         {
             numbers.Add((int)(await ws.NextAsync()).Json!["n"]!);
         }
-        // Status 1 was already queued before 2; 5 came ahead of 3; 4 is older than 5, and 6 owed nothing.
-        Assert.Equal([1, 2, 5, 3, 6], numbers);
+        return numbers;
     }
 
     [Fact]
