@@ -23,16 +23,18 @@ public static class ImageTensors
     public static PixelBuffer ToPixels(Tensor image, PixelBuffer? reuse)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.dim() != 3 || image.shape[2] is < 1 or > 4)
+        // Each shape read is a native call that allocates its array: read it once.
+        long[] shape = image.shape;
+        if (shape.Length != 3 || shape[2] is < 1 or > 4)
         {
-            throw new ArgumentException($"Expected one image [H, W, C] with 1 to 4 channels, got [{string.Join(", ", image.shape)}].", nameof(image));
+            throw new ArgumentException($"Expected one image [H, W, C] with 1 to 4 channels, got [{string.Join(", ", shape)}].", nameof(image));
         }
+        var (width, height, channels) = ((int)shape[1], (int)shape[0], (int)shape[2]);
         if (image.dtype == ScalarType.Float32 && image.device_type == DeviceType.CPU && image.is_contiguous())
         {
             // The common case (a float image on the CPU): one copy and a managed loop instead of five
             // tensor operations. Same arithmetic as the tensor path: float32 × 255, clamp, truncate.
             ReadOnlySpan<float> values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(image.bytes);
-            var (width, height, channels) = ((int)image.shape[1], (int)image.shape[0], (int)image.shape[2]);
             PixelBuffer result = reuse is not null && reuse.Width == width && reuse.Height == height && reuse.Channels == channels && reuse.Pixels.Length == values.Length
                 ? reuse
                 : new PixelBuffer(width, height, channels, new byte[values.Length]);
@@ -46,7 +48,7 @@ public static class ImageTensors
         // finalized while libtorch still reads it.
         using Scalar scale = 255.0.ToScalar(), low = 0.0.ToScalar(), high = 255.0.ToScalar();
         using Tensor bytes = image.detach().to(ScalarType.Float32).cpu().mul(scale).clamp(low, high).to(ScalarType.Byte).contiguous();
-        return new PixelBuffer((int)image.shape[1], (int)image.shape[0], (int)image.shape[2], bytes.data<byte>().ToArray());
+        return new PixelBuffer(width, height, channels, bytes.data<byte>().ToArray());
     }
 
     /// <summary>
