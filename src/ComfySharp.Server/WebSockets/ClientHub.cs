@@ -84,6 +84,7 @@ public sealed class ClientHub : IExecutionMessageSink, IDisposable
         {
             if (type == MessageTypes.Status)
             {
+                // Recorded even with nobody connected: a socket registering right now is owed it.
                 BroadcastStatus(new OutgoingFrame(text(), WebSocketMessageType.Text, IsQueueStatus: true));
             }
             else if (!_clients.IsEmpty)
@@ -272,15 +273,15 @@ public sealed class ClientHub : IExecutionMessageSink, IDisposable
             _status = status;
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             TimeSpan interval = limited ? TimeSpan.FromTicks(Math.Max(StatusInterval.Ticks, StatusIntervalPerSocket.Ticks * all.Length)) : TimeSpan.Zero;
-            if (limited && System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now) < interval)
+            TimeSpan due = interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
+            if (due > TimeSpan.Zero)
             {
                 if (!_statusTimerArmed)
                 {
                     _statusTimerArmed = true;
-                    TimeSpan due = interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
                     try
                     {
-                        _statusTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                        _statusTimer.Change(due, Timeout.InfiniteTimeSpan);
                     }
                     catch (ObjectDisposedException)
                     {
