@@ -1,4 +1,3 @@
-
 namespace ComfySharp.Engine.Queue;
 
 /// <summary>A queue item with the store's sequence number (prompt ids are not unique).</summary>
