@@ -26,10 +26,8 @@ public sealed class WebSocketFanOutTests
     {
         await using ComfyTestServer server = await StandInServer.StartAsync();
         ClientHub hub = server.Services.GetRequiredService<ClientHub>();
-        await using ComfyWebSocketClient slow = await server.ConnectAsync("slow");
-        await slow.NextAsync();
-        await using ComfyWebSocketClient other = await server.ConnectAsync("other");
-        await other.NextAsync();
+        await using ComfyWebSocketClient slow = await ConnectedAsync(server, "slow");
+        await using ComfyWebSocketClient other = await ConnectedAsync(server, "other");
 
         List<string> ids;
         using (hub.Connection("slow")!.HoldSending())
@@ -66,8 +64,7 @@ public sealed class WebSocketFanOutTests
     {
         await using ComfyTestServer server = await StandInServer.StartAsync();
         ClientHub hub = server.Services.GetRequiredService<ClientHub>();
-        await using ComfyWebSocketClient ws = await server.ConnectAsync("solo");
-        await ws.NextAsync();
+        await using ComfyWebSocketClient ws = await ConnectedAsync(server, "solo");
         string id;
         using (hub.Connection("solo")!.HoldSending())
         {
@@ -118,8 +115,7 @@ public sealed class WebSocketFanOutTests
     private static async Task<List<int>> NumbersSentAfterHoldingAsync(Action<ClientConnection> enqueue)
     {
         await using ComfyTestServer server = await StandInServer.StartAsync();
-        await using ComfyWebSocketClient ws = await server.ConnectAsync("unit");
-        await ws.NextAsync();
+        await using ComfyWebSocketClient ws = await ConnectedAsync(server, "unit");
         ClientConnection connection = server.Services.GetRequiredService<ClientHub>().Connection("unit")!;
         int pending;
         using (connection.HoldSending())
@@ -140,10 +136,8 @@ public sealed class WebSocketFanOutTests
     {
         await using ComfyTestServer server = await StandInServer.StartAsync();
         ClientHub hub = server.Services.GetRequiredService<ClientHub>();
-        await using ComfyWebSocketClient observer = await server.ConnectAsync("observer");
-        await observer.NextAsync();
-        await using ComfyWebSocketClient runner = await server.ConnectAsync("runner");
-        await runner.NextAsync();
+        await using ComfyWebSocketClient observer = await ConnectedAsync(server, "observer");
+        await using ComfyWebSocketClient runner = await ConnectedAsync(server, "runner");
         // Far longer than the test: after the first broadcast, statuses reach sockets only ahead of their own messages.
         hub.StatusInterval = TimeSpan.FromHours(1);
         var ids = new List<string>();
@@ -180,10 +174,8 @@ public sealed class WebSocketFanOutTests
     {
         await using ComfyTestServer server = await StandInServer.StartAsync();
         server.Services.GetRequiredService<ClientHub>().StatusInterval = TimeSpan.FromMilliseconds(50);
-        await using ComfyWebSocketClient observer = await server.ConnectAsync("observer");
-        await observer.NextAsync();
-        await using ComfyWebSocketClient runner = await server.ConnectAsync("runner");
-        await runner.NextAsync();
+        await using ComfyWebSocketClient observer = await ConnectedAsync(server, "observer");
+        await using ComfyWebSocketClient runner = await ConnectedAsync(server, "runner");
         for (int i = 0; i < 3; i++)
         {
             string id = (string)(await StandInServer.PostPromptAsync(server, StandInServer.SaveGraph(), "runner"))["prompt_id"]!;
@@ -192,6 +184,22 @@ public sealed class WebSocketFanOutTests
         // Whatever was merged, the observer ends on the empty queue.
         await WaitUntilAsync(() => Snapshot(observer) is { Count: > 1 } frames && frames[^1].Type == "status"
             && (int)frames[^1].Data!["status"]!["exec_info"]!["queue_remaining"]! == 0);
+    }
+
+    /// <summary>A socket registered under <paramref name="sid"/>, its connect-time <c>status</c> already read.</summary>
+    private static async Task<ComfyWebSocketClient> ConnectedAsync(ComfyTestServer server, string sid)
+    {
+        ComfyWebSocketClient client = await server.ConnectAsync(sid);
+        try
+        {
+            await client.NextAsync();
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     private static List<WsFrame> Snapshot(ComfyWebSocketClient client)
