@@ -35,6 +35,7 @@ internal sealed class ServerFlags
         ["--preview-method"] = Arity.One, ["--preview-size"] = Arity.One, ["--disable-metadata"] = Arity.None,
         ["--verbose"] = Arity.Optional, ["--cpu"] = Arity.None, ["--quick-test-for-ci"] = Arity.None,
         ["--test-nodes"] = Arity.None, ["--database"] = Arity.One, ["--in-memory"] = Arity.None, ["--help"] = Arity.None, ["-h"] = Arity.None,
+        ["--max-execution-seconds"] = Arity.One,
     };
 
     /// <summary>Flags accepted so existing launch scripts keep working; they are logged and ignored.</summary>
@@ -186,7 +187,7 @@ internal sealed class ServerFlags
         "                  [--cache-classic | --cache-lru N | --cache-ram [GB] | --cache-none] [--enable-cors-header [ORIGIN]]\n" +
         "                  [--max-upload-size MB] [--disable-metadata] [--preview-method {none,auto,latent2rgb,taesd}]\n" +
         "                  [--preview-size N] [--front-end-root DIR] [--verbose [LEVEL]] [--cpu] [--test-nodes] [--database PATH]\n" +
-        "                  [--in-memory] [other main.py flags, accepted and ignored]\n" +
+        "                  [--in-memory] [--max-execution-seconds S] [other main.py flags, accepted and ignored]\n" +
         "       comfysharp <client subcommand> ...\n";
 
     // argparse treats "-5" as a value (a negative number), "--x" / "-x" as a flag.

@@ -67,7 +67,12 @@ internal static class ServerStartup
             InMemoryStore = flags.Has("--in-memory"),
             Cache = CacheFrom(flags),
             Argv = argv,
+            MaxExecutionSeconds = flags.Float("--max-execution-seconds"),
         };
+        if (options.MaxExecutionSeconds is double limit && !(limit > 0 && double.IsFinite(limit)))
+        {
+            throw new FlagException($"argument --max-execution-seconds: must be a positive number of seconds: '{limit}'");
+        }
         if (options.FrontEndRoot is string root && !Directory.Exists(root))
         {
             throw new FlagException($"argument --front-end-root: directory does not exist: '{root}'");

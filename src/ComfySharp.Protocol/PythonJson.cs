@@ -15,11 +15,81 @@ public static class PythonJson
     /// <summary>Options for parsing request bodies: key order is preserved by <see cref="JsonNode"/>; duplicate keys keep the last value like Python.</summary>
     public static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
 
+    /// <summary>
+    /// Nesting depth stored text is read back with: well above what requests may carry (the server
+    /// refuses bodies deeper than 128), so entries written by older versions, which let 512 levels
+    /// in and wrapped them a few levels deeper, still read.
+    /// </summary>
+    public const int MaxStoredDepth = 1024;
+
     /// <summary>Parses JSON text (throws <see cref="JsonException"/> on invalid input).</summary>
-    public static JsonNode? Parse(string text) => JsonNode.Parse(text, NodeOptions, new JsonDocumentOptions { MaxDepth = 512 });
+    public static JsonNode? Parse(string text) => JsonNode.Parse(text, NodeOptions, new JsonDocumentOptions { MaxDepth = MaxStoredDepth });
 
     /// <summary>Parses UTF-8 JSON bytes (throws <see cref="JsonException"/> on invalid input).</summary>
-    public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => JsonNode.Parse(utf8, NodeOptions, new JsonDocumentOptions { MaxDepth = 512 });
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => JsonNode.Parse(utf8, NodeOptions, new JsonDocumentOptions { MaxDepth = MaxStoredDepth });
+
+    /// <summary>
+    /// Parses stored JSON written by this or an older version. Older versions could store the bare
+    /// tokens <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c> (Python's writer does too), which JSON readers
+    /// refuse; they read back as <c>null</c>. Returns null when the text still cannot be read.
+    /// </summary>
+    public static JsonNode? ParseStored(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return Parse(utf8);
+        }
+        catch (JsonException)
+        {
+        }
+        try
+        {
+            return Parse(ReplaceNonFiniteTokens(utf8));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // Rewrites NaN, Infinity and -Infinity outside strings as null (one pass, no recursion).
+    private static byte[] ReplaceNonFiniteTokens(ReadOnlySpan<byte> utf8)
+    {
+        var output = new List<byte>(utf8.Length);
+        bool inString = false;
+        for (int i = 0; i < utf8.Length; i++)
+        {
+            byte b = utf8[i];
+            if (inString)
+            {
+                output.Add(b);
+                if (b == (byte)'\\' && i + 1 < utf8.Length)
+                {
+                    output.Add(utf8[++i]);
+                }
+                else if (b == (byte)'"')
+                {
+                    inString = false;
+                }
+                continue;
+            }
+            if (b == (byte)'"')
+            {
+                inString = true;
+                output.Add(b);
+                continue;
+            }
+            int length = utf8[i..].StartsWith("-Infinity"u8) ? 9 : utf8[i..].StartsWith("Infinity"u8) ? 8 : utf8[i..].StartsWith("NaN"u8) ? 3 : 0;
+            if (length > 0)
+            {
+                output.AddRange("null"u8);
+                i += length - 1;
+                continue;
+            }
+            output.Add(b);
+        }
+        return [.. output];
+    }
 
     // Characters written as they are; everything else is escaped (control characters, quote,
     // backslash, and all non-ASCII, as Python's ensure_ascii does).

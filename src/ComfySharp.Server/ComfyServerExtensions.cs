@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ComfySharp.Server;
 
@@ -66,9 +67,19 @@ public static class ComfyServerExtensions
             sp.GetRequiredService<PromptHistory>(),
             sp.GetRequiredService<IPromptRunner>(),
             sp.GetRequiredService<IExecutionMessageSink>(),
-            new QueueWorkerOptions(options.PreviewMethod, options.UnloadModels)));
+            new QueueWorkerOptions(
+                options.PreviewMethod,
+                options.UnloadModels,
+                options.MaxExecutionSeconds is double seconds and > 0 ? TimeSpan.FromSeconds(seconds) : null,
+                WorkerFailureLog(sp))));
         services.AddHostedService<QueueWorkerService>();
         return services;
+    }
+
+    private static Action<string, Exception> WorkerFailureLog(IServiceProvider services)
+    {
+        ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("ComfySharp.QueueWorker");
+        return (message, exception) => logger.LogError(exception, "{Message}", message);
     }
 
     /// <summary>Adds the middleware and maps every route of API.md and WEBSOCKET.md.</summary>

@@ -41,6 +41,12 @@ public sealed class ComfyServerOptions
     /// <summary>The command line, shown by <c>/system_stats</c>.</summary>
     public IReadOnlyList<string> Argv { get; set; } = ["comfysharp"];
 
+    /// <summary>
+    /// <c>--max-execution-seconds</c>: the watchdog interrupts a prompt running longer than this and
+    /// records it; null (the default) sets no limit.
+    /// </summary>
+    public double? MaxExecutionSeconds { get; set; }
+
     /// <summary>Called for <c>/free {"unload_models": true}</c>.</summary>
     public Action? UnloadModels { get; set; }
 }

@@ -94,19 +94,30 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
             {
+                // Read tolerantly (NaN/Infinity stored by older versions read as null); a row that still
+                // cannot be read is skipped rather than stopping the server from starting.
+                if (ParseStored(reader.GetString(4)) is not JsonObject promptGraph
+                    || ParseStored(reader.GetString(5)) is not JsonObject extraData
+                    || ParseStored(reader.GetString(6)) is not JsonArray outputs
+                    || outputs.Any(o => o?.GetValueKind() != System.Text.Json.JsonValueKind.String))
+                {
+                    continue;
+                }
                 var prompt = new QueuedPrompt(
                     reader.GetDouble(1),
                     reader.GetInt64(2) != 0,
                     reader.GetString(3),
-                    (JsonObject)PythonJson.Parse(reader.GetString(4))!,
-                    (JsonObject)PythonJson.Parse(reader.GetString(5))!,
-                    ((JsonArray)PythonJson.Parse(reader.GetString(6))!).Select(n => (string)n!).ToList());
+                    promptGraph,
+                    extraData,
+                    outputs.Select(n => (string)n!).ToList());
                 var entry = new QueueEntry(reader.GetInt64(0), prompt);
                 (reader.GetString(7) == "running" ? running : pending).Add(entry);
             }
         }
         return (pending, running);
     }
+
+    private static JsonNode? ParseStored(string text) => PythonJson.ParseStored(System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <inheritdoc />
     public void AddPending(QueueEntry entry)

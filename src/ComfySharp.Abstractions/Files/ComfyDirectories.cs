@@ -85,20 +85,80 @@ public static class SafePath
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(relative);
-        if (relative.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        if (!IsUsableName(relative) || Path.IsPathRooted(relative))
         {
             return null;
         }
         string fullRoot = Path.GetFullPath(root);
         string candidate = Path.GetFullPath(Path.Combine(fullRoot, relative));
-        if (!IsUnder(fullRoot, candidate))
+        if (!IsUnder(fullRoot, candidate) || !IsUsableName(candidate))
         {
             return null;
         }
-        string resolvedRoot = ResolveLinks(fullRoot);
-        // The root itself (an empty subfolder, as for every preview) is inside by definition.
-        string resolved = candidate == fullRoot.TrimEnd(Path.DirectorySeparatorChar) ? resolvedRoot : ResolveLinks(candidate);
-        return IsUnder(resolvedRoot, resolved) ? candidate : null;
+        try
+        {
+            string resolvedRoot = ResolveLinks(fullRoot);
+            // The root itself (an empty subfolder, as for every preview) is inside by definition.
+            string resolved = candidate == fullRoot.TrimEnd(Path.DirectorySeparatorChar) ? resolvedRoot : ResolveLinks(candidate);
+            return IsUnder(resolvedRoot, resolved) ? candidate : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A path the file system refuses to look at (a link loop, no permission) is not a contained path.
+            return null;
+        }
+    }
+
+    /// <summary>Longest path, in UTF-8 bytes, the file system takes (Linux's PATH_MAX less the terminator).</summary>
+    public const int MaxPathBytes = 4095;
+
+    /// <summary>Longest single file or folder name, in UTF-8 bytes (NAME_MAX).</summary>
+    public const int MaxNameBytes = 255;
+
+    /// <summary>
+    /// True when the file system can take <paramref name="path"/> as a name at all: no NUL, no lone UTF-16
+    /// surrogate (no file name encodes it), each component at most <see cref="MaxNameBytes"/> and the whole
+    /// at most <see cref="MaxPathBytes"/> UTF-8 bytes. Checked before any file call, so such names are
+    /// refused as a client error instead of failing inside the call.
+    /// </summary>
+    public static bool IsUsableName(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        int total = 0;
+        int component = 0;
+        for (int i = 0; i < path.Length; i++)
+        {
+            char c = path[i];
+            int bytes;
+            if (c == '\0')
+            {
+                return false;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= path.Length || !char.IsLowSurrogate(path[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+                bytes = 4;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+            else
+            {
+                bytes = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            }
+            component = c == '/' || c == Path.DirectorySeparatorChar ? 0 : component + bytes;
+            total += bytes;
+            if (component > MaxNameBytes || total > MaxPathBytes)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>True when <paramref name="path"/> equals <paramref name="root"/> or lies below it.</summary>

@@ -55,6 +55,12 @@ public static class Py
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Containers nested deeper than this print as <c>...</c>: Python's <c>repr</c> would print them all,
+    /// but error text never needs that much, and the printer must not recurse without bound.
+    /// </summary>
+    public const int MaxReprDepth = 32;
+
     /// <summary>Python's <c>repr()</c> of a runtime or JSON value.</summary>
     public static string Repr(object? value) => value switch
     {
@@ -65,27 +71,84 @@ public static class Py
     /// <summary>Python's <c>str()</c> of a runtime or JSON value.</summary>
     public static string Str(object? value)
     {
+        var sb = new StringBuilder();
+        Write(sb, value, repr: false, depth: 0);
+        return sb.ToString();
+    }
+
+    // One printer for str() and repr(): containers print their items with repr(). Each level adds one
+    // to depth, so the recursion is bounded by MaxReprDepth whatever the input.
+    private static void Write(StringBuilder sb, object? value, bool repr, int depth)
+    {
+        if (value is JsonValue jsonValue)
+        {
+            value = JsonValues.ToClr(jsonValue);
+        }
+        else if (value is JsonElement element)
+        {
+            value = JsonValues.ToClr(JsonSerializer.SerializeToNode(element));
+        }
         switch (value)
         {
-            case null: return "None";
-            case string s: return s;
-            case bool b: return b ? "True" : "False";
-            case double d: return FloatRepr(d);
-            case float f: return FloatRepr(f);
+            case null: sb.Append("None"); return;
+            case string s: sb.Append(repr ? StringRepr(s) : s); return;
+            case bool b: sb.Append(b ? "True" : "False"); return;
+            case double d: sb.Append(FloatRepr(d)); return;
+            case float f: sb.Append(FloatRepr(f)); return;
             case long or int or ulong or BigInteger or short or byte or uint:
-                return Convert.ToString(value, CultureInfo.InvariantCulture)!;
-            case JsonNode node: return Str(JsonValues.ToClr(node));
-            case JsonElement element: return Str(JsonValues.ToClr(JsonSerializer.SerializeToNode(element)));
-            case IDictionary<string, JsonNode?> dict:
-                return "{" + string.Join(", ", dict.Select(kv => StringRepr(kv.Key) + ": " + Repr(JsonValues.ToClr(kv.Value)))) + "}";
-            case IReadOnlyDictionary<string, object?> dict:
-                return "{" + string.Join(", ", dict.Select(kv => StringRepr(kv.Key) + ": " + Repr(kv.Value))) + "}";
-            case IEnumerable<JsonNode?> list:
-                return "[" + string.Join(", ", list.Select(n => Repr(JsonValues.ToClr(n)))) + "]";
-            case System.Collections.IEnumerable list when value is not string:
-                return "[" + string.Join(", ", list.Cast<object?>().Select(Repr)) + "]";
-            default: return value.ToString() ?? "";
+                sb.Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+                return;
+            case JsonNode and not (JsonObject or JsonArray):
+                sb.Append(value);
+                return;
         }
+        bool isMap = value is IDictionary<string, JsonNode?> or IReadOnlyDictionary<string, object?>;
+        bool isList = !isMap && value is System.Collections.IEnumerable;
+        if (!isMap && !isList)
+        {
+            sb.Append(value.ToString());
+            return;
+        }
+        if (depth >= MaxReprDepth)
+        {
+            sb.Append(isMap ? "{...}" : "[...]");
+            return;
+        }
+        bool first = true;
+        if (value is IDictionary<string, JsonNode?> jsonMap)
+        {
+            sb.Append('{');
+            foreach (var (key, item) in jsonMap)
+            {
+                if (!first) { sb.Append(", "); }
+                first = false;
+                sb.Append(StringRepr(key)).Append(": ");
+                Write(sb, item, repr: true, depth + 1);
+            }
+            sb.Append('}');
+            return;
+        }
+        if (value is IReadOnlyDictionary<string, object?> map)
+        {
+            sb.Append('{');
+            foreach (var (key, item) in map)
+            {
+                if (!first) { sb.Append(", "); }
+                first = false;
+                sb.Append(StringRepr(key)).Append(": ");
+                Write(sb, item, repr: true, depth + 1);
+            }
+            sb.Append('}');
+            return;
+        }
+        sb.Append('[');
+        foreach (object? item in (System.Collections.IEnumerable)value)
+        {
+            if (!first) { sb.Append(", "); }
+            first = false;
+            Write(sb, item, repr: true, depth + 1);
+        }
+        sb.Append(']');
     }
 
     /// <summary>Python's name of a value's class (<c>int</c>, <c>float</c>, <c>str</c>, ...).</summary>
@@ -98,7 +161,7 @@ public static class Py
         string => "str",
         JsonObject => "dict",
         JsonArray => "list",
-        JsonNode node => TypeName(JsonValues.ToClr(node)),
+        JsonValue node => JsonValues.ToClr(node) is var clr && clr is not JsonValue ? TypeName(clr) : node.GetValueKind() == JsonValueKind.Object ? "dict" : "list",
         IReadOnlyDictionary<string, object?> => "dict",
         System.Collections.IEnumerable => "list",
         _ => value.GetType().Name,

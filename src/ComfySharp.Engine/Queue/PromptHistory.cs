@@ -77,6 +77,7 @@ public sealed class PromptHistory
         {
             json = _entries.TryGetValue(promptId, out byte[]? e) ? e : null;
         }
+        // An entry that cannot be read at all answers as absent rather than failing the request.
         return json is null ? null : Parse(json);
     }
 
@@ -99,7 +100,10 @@ public sealed class PromptHistory
             for (int i = start; i < count && take > 0; i++, take--)
             {
                 var (id, entry) = _entries.GetAt(i);
-                result[id] = Parse(entry);
+                if (Parse(entry) is JsonObject parsed)
+                {
+                    result[id] = parsed;
+                }
             }
             return result;
         }
@@ -114,7 +118,10 @@ public sealed class PromptHistory
             for (int i = 0; i < _entries.Count; i++)
             {
                 var (id, entry) = _entries.GetAt(i);
-                all.Add((id, Parse(entry)));
+                if (Parse(entry) is JsonObject parsed)
+                {
+                    all.Add((id, parsed));
+                }
             }
             return all;
         }
@@ -142,7 +149,10 @@ public sealed class PromptHistory
         }
     }
 
-    private static JsonObject Parse(byte[] json) => (JsonObject)PythonJson.Parse(json)!;
+    // Tolerant: an entry stored by an older version that JSON cannot carry (NaN, Infinity) reads with
+    // those as null, and one that cannot be read at all is skipped, so one bad entry never fails
+    // /history or /api/jobs for everyone.
+    private static JsonObject? Parse(byte[] json) => PythonJson.ParseStored(json) as JsonObject;
 
     /// <summary>
     /// Entries by id in insertion order. Dropping the oldest is O(1) (a moving head over the id list,

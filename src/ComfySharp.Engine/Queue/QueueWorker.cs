@@ -6,7 +6,23 @@ namespace ComfySharp.Engine.Queue;
 /// <summary>Settings of the queue worker.</summary>
 /// <param name="DefaultPreviewMethod">The <c>--preview-method</c> value.</param>
 /// <param name="UnloadModels">Called for <c>/free {"unload_models": true}</c>; null when nothing is loaded outside the executor.</param>
-public sealed record QueueWorkerOptions(string DefaultPreviewMethod = "none", Action? UnloadModels = null);
+/// <param name="MaxExecutionTime">
+/// The watchdog (<c>--max-execution-seconds</c>): a prompt running longer is interrupted and recorded as
+/// failed; null (the default) lets prompts run as long as they take.
+/// </param>
+/// <param name="LogFailure">Receives every failure the worker handles itself (the executor threw, the history could not be written), with the exception.</param>
+public sealed record QueueWorkerOptions(
+    string DefaultPreviewMethod = "none",
+    Action? UnloadModels = null,
+    TimeSpan? MaxExecutionTime = null,
+    Action<string, Exception>? LogFailure = null)
+{
+    /// <summary>
+    /// How long the watchdog waits, after interrupting a prompt, for the executor to notice: a node stuck
+    /// in native code cannot be cancelled, so after this the worker records the prompt and moves on.
+    /// </summary>
+    public TimeSpan WatchdogGrace { get; init; } = TimeSpan.FromSeconds(30);
+}
 
 /// <summary>
 /// The single worker of EXECUTION.md §14.2: takes the smallest item, runs it with a fresh interrupt
@@ -15,6 +31,9 @@ public sealed record QueueWorkerOptions(string DefaultPreviewMethod = "none", Ac
 /// </summary>
 public sealed class QueueWorker : IAsyncDisposable
 {
+    /// <summary>The exception type recorded for a prompt the watchdog stopped.</summary>
+    public const string TimeoutExceptionType = "ExecutionTimeout";
+
     /// <summary>The message recorded for a prompt that was running when the server stopped.</summary>
     public const string RestartMessage = "The server restarted while this prompt was running; it did not finish.";
 
@@ -131,11 +150,19 @@ public sealed class QueueWorker : IAsyncDisposable
             {
                 return;
             }
-            if (entry is not null)
+            try
             {
-                await RunOneAsync(entry, stopping).ConfigureAwait(false);
+                if (entry is not null)
+                {
+                    await RunOneAsync(entry, stopping).ConfigureAwait(false);
+                }
+                ApplyFreeFlags();
             }
-            ApplyFreeFlags();
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                // The loop is the only consumer of the queue: whatever went wrong around one prompt, it must go on.
+                _options.LogFailure?.Invoke("The queue worker failed around a prompt; it goes on with the next.", ex);
+            }
         }
     }
 
@@ -151,10 +178,11 @@ public sealed class QueueWorker : IAsyncDisposable
         ExecutionRecord record;
         try
         {
-            record = await _runner.RunAsync(prompt, _sink, _options.DefaultPreviewMethod, interrupt.Token).ConfigureAwait(false);
+            record = await RunWithWatchdogAsync(prompt, interrupt).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            _options.LogFailure?.Invoke($"Prompt {prompt.PromptId} failed outside the executor's own error handling.", ex);
             record = FailureRecord(prompt, ex);
         }
         finally
@@ -170,9 +198,49 @@ public sealed class QueueWorker : IAsyncDisposable
             _queue.FinishRunning(entry, keepInStore: true);
             return;
         }
-        _history.Add(prompt, record);
+        try
+        {
+            _history.Add(prompt, record);
+        }
+        catch (Exception ex)
+        {
+            // Never lose the prompt: a record that cannot be stored is replaced by a plain failure record.
+            _options.LogFailure?.Invoke($"The history entry of prompt {prompt.PromptId} could not be stored; a failure record replaces it.", ex);
+            _history.Add(prompt, FailureRecord(prompt, ex));
+        }
         _queue.FinishRunning(entry);
         _sink.Send(MessageTypes.Executing, Messages.ExecutingDone(prompt.PromptId), MessageTarget.ClientOnly, prompt.ClientId);
+    }
+
+    // The runner with the watchdog: past MaxExecutionTime the prompt's interrupt token is cancelled (the
+    // executor then records it as interrupted); if the executor has not returned WatchdogGrace later (a
+    // node stuck in native code), the worker records a timeout (ExecutionTimeout) and leaves the run behind.
+    private async Task<ExecutionRecord> RunWithWatchdogAsync(QueuedPrompt prompt, CancellationTokenSource interrupt)
+    {
+        Task<ExecutionRecord> run = _runner.RunAsync(prompt, _sink, _options.DefaultPreviewMethod, interrupt.Token);
+        if (_options.MaxExecutionTime is not TimeSpan limit)
+        {
+            return await run.ConfigureAwait(false);
+        }
+        using var watchdog = new CancellationTokenSource();
+        Task timer = Task.Delay(limit, watchdog.Token);
+        if (await Task.WhenAny(run, timer).ConfigureAwait(false) == run)
+        {
+            await watchdog.CancelAsync().ConfigureAwait(false);
+            return await run.ConfigureAwait(false);
+        }
+        var timeout = new TimeoutException($"The prompt ran longer than the limit of {limit.TotalSeconds:0.###} seconds (--max-execution-seconds) and was interrupted.");
+        _options.LogFailure?.Invoke($"Watchdog: prompt {prompt.PromptId} passed its time limit; interrupting it.", timeout);
+        await interrupt.CancelAsync().ConfigureAwait(false);
+        if (await Task.WhenAny(run, Task.Delay(_options.WatchdogGrace)).ConfigureAwait(false) == run)
+        {
+            // The executor noticed: its record (execution_interrupted) is the one clients expect.
+            return await run.ConfigureAwait(false);
+        }
+        _options.LogFailure?.Invoke($"Watchdog: prompt {prompt.PromptId} did not stop within {_options.WatchdogGrace.TotalSeconds:0.###} s of the interrupt; the worker goes on without it.", timeout);
+        _ = run.ContinueWith(t => _options.LogFailure?.Invoke($"Watchdog: the abandoned run of prompt {prompt.PromptId} ended.", t.Exception ?? (Exception)timeout),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return FailureRecord(prompt, timeout, TimeoutExceptionType);
     }
 
     private void ApplyFreeFlags()
@@ -194,7 +262,7 @@ public sealed class QueueWorker : IAsyncDisposable
     }
 
     // The executor should never throw; if it does, the prompt still gets an error entry and the client hears about it.
-    private ExecutionRecord FailureRecord(QueuedPrompt prompt, Exception ex)
+    private ExecutionRecord FailureRecord(QueuedPrompt prompt, Exception ex, string? exceptionType = null)
     {
         var error = new JsonObject
         {
@@ -203,7 +271,7 @@ public sealed class QueueWorker : IAsyncDisposable
             ["node_type"] = null,
             ["executed"] = new JsonArray(),
             ["exception_message"] = ex.Message + "\n",
-            ["exception_type"] = ex.GetType().FullName,
+            ["exception_type"] = exceptionType ?? ex.GetType().FullName,
             ["traceback"] = new JsonArray(),
             ["current_inputs"] = new JsonObject(),
             ["current_outputs"] = new JsonArray(),

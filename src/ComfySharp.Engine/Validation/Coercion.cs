@@ -28,6 +28,20 @@ public static class Coercion
         }
     }
 
+    /// <summary>
+    /// Longest integer text converted, in digits: Python's own limit (<c>sys.get_int_max_str_digits()</c>),
+    /// which also keeps the conversion, quadratic in the length, cheap.
+    /// </summary>
+    public const int MaxIntegerDigits = 4300;
+
+    /// <summary>
+    /// Why a FLOAT widget refuses NaN and infinities, which the reference accepts: JSON cannot carry
+    /// them, so a prompt holding one could be stored but not read back from the history or the queue.
+    /// </summary>
+    public const string NonFiniteFloatError = "float value must be finite (nan and inf cannot be stored as JSON)";
+
+    private static int CountDigits(string s) => s.Count(char.IsAsciiDigit);
+
     /// <summary>Python truthiness.</summary>
     public static bool Truthy(object? value) => value switch
     {
@@ -61,6 +75,9 @@ public static class Coercion
                 if (double.IsInfinity(d)) { error = "cannot convert float infinity to integer"; return false; }
                 coerced = new BigInteger(Math.Truncate(d));
                 return true;
+            case string s when CountDigits(s) > MaxIntegerDigits:
+                error = $"Exceeds the limit ({MaxIntegerDigits} digits) for integer string conversion: value has {CountDigits(s)} digits";
+                return false;
             case string s:
                 if (TryParsePythonInt(s, out BigInteger parsed)) { coerced = parsed; return true; }
                 error = "invalid literal for int() with base 10: " + Py.StringRepr(s);
@@ -80,10 +97,21 @@ public static class Coercion
             case bool b: coerced = b ? 1.0 : 0.0; return true;
             case long l: coerced = (double)l; return true;
             case ulong u: coerced = (double)u; return true;
+            case BigInteger big when !double.IsFinite((double)big):
+                error = "int too large to convert to float";
+                return false;
             case BigInteger big: coerced = (double)big; return true;
+            case double d when !double.IsFinite(d):
+                error = NonFiniteFloatError;
+                return false;
             case double d: coerced = d; return true;
             case string s:
-                if (TryParsePythonFloat(s, out double parsed)) { coerced = parsed; return true; }
+                if (TryParsePythonFloat(s, out double parsed))
+                {
+                    if (!double.IsFinite(parsed)) { error = NonFiniteFloatError; return false; }
+                    coerced = parsed;
+                    return true;
+                }
                 error = "could not convert string to float: " + Py.StringRepr(s);
                 return false;
             default:

@@ -13,6 +13,13 @@ namespace ComfySharp.Engine.Validation;
 /// </summary>
 public sealed class PromptValidator
 {
+    /// <summary>
+    /// How many <c>dependent_outputs</c> entries one validation writes in all. The reference appends each
+    /// failing output to every failed node seen so far, which grows with the square of the failing
+    /// outputs (10,000 of them would make 50 million entries); the first entries are exactly the reference's.
+    /// </summary>
+    public const int MaxDependentOutputEntries = 10_000;
+
     private readonly NodeRegistry _registry;
     private readonly IServiceProvider _services;
 
@@ -31,6 +38,7 @@ public sealed class PromptValidator
     {
         ArgumentNullException.ThrowIfNull(prompt);
         var outputs = new List<string>();
+        HashSet<string>? targets = partialExecutionTargets?.ToHashSet(StringComparer.Ordinal);
         foreach (var (id, node) in prompt)
         {
             if (node is not JsonObject nodeObject || !nodeObject.ContainsKey("class_type"))
@@ -42,7 +50,7 @@ public sealed class PromptValidator
             {
                 return Fail(TopError("invalid_prompt", $"Cannot execute because node {Py.Str(classType)} does not exist.", $"Node ID '#{id}'"));
             }
-            if (registration.Schema.OutputNode && (partialExecutionTargets is null || partialExecutionTargets.Contains(id)))
+            if (registration.Schema.OutputNode && (targets is null || targets.Contains(id)))
             {
                 outputs.Add(id);
             }
@@ -53,10 +61,14 @@ public sealed class PromptValidator
         }
 
         var run = new Run(this, prompt, cancellationToken);
-        await PrevalidateAsync(run, prompt, outputs).ConfigureAwait(false);
+        if (!await PrevalidateAsync(run, prompt, outputs).ConfigureAwait(false))
+        {
+            // A cycle reachable from an output: the recursive walk would meet a node it is still validating.
+            return Fail(TopError("prompt_outputs_failed_validation", "Prompt outputs failed validation", ""));
+        }
         var goodOutputs = new List<string>();
         var detailLines = new List<string>();
-        var nodeErrors = new JsonObject();
+        var errorReport = new NodeErrorReport(prompt);
         foreach (string output in outputs)
         {
             NodeResult result;
@@ -68,7 +80,7 @@ public sealed class PromptValidator
             {
                 return Fail(TopError("prompt_outputs_failed_validation", "Prompt outputs failed validation", ""));
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 var error = ErrorObject("exception_during_validation", "Exception when validating node", Py.ExceptionText(ex),
                     new JsonObject { ["exception_type"] = Py.ExceptionTypeName(ex), ["traceback"] = Py.Traceback(ex) });
@@ -85,42 +97,30 @@ public sealed class PromptValidator
             {
                 detailLines.Add($"{(string?)error["message"]}: {(string?)error["details"]}");
             }
-            foreach (var (nodeId, memo) in run.MemoInOrder())
-            {
-                if (memo.Valid || memo.Errors.Count == 0) { continue; }
-                if (nodeErrors[nodeId] is not JsonObject entry)
-                {
-                    entry = new JsonObject
-                    {
-                        ["errors"] = new JsonArray(memo.Errors.Select(e => (JsonNode?)e.DeepClone()).ToArray()),
-                        ["dependent_outputs"] = new JsonArray(),
-                        ["class_type"] = JsonValues.ToClr(prompt[nodeId]?["class_type"]) as string,
-                    };
-                    nodeErrors[nodeId] = entry;
-                }
-                ((JsonArray)entry["dependent_outputs"]!).Add(output);
-            }
+            errorReport.AddFailedOutput(output, run);
         }
 
         if (goodOutputs.Count == 0)
         {
             var error = TopError("prompt_outputs_failed_validation", "Prompt outputs failed validation", string.Join("\n", detailLines));
-            return new PromptValidation(false, error, [], nodeErrors);
+            return new PromptValidation(false, error, [], errorReport.NodeErrors);
         }
-        return new PromptValidation(true, null, goodOutputs, nodeErrors);
+        return new PromptValidation(true, null, goodOutputs, errorReport.NodeErrors);
     }
 
     /// <summary>
     /// Validates upstream nodes first, deepest first, so the reference's recursive walk never nests deeper
     /// than one level (a 10,000-node chain would otherwise exhaust the stack). Results are memoised exactly
     /// as the recursion would; a node whose validation throws is left for its consumer to report, as the
-    /// recursion does. Skipped when the graph has a cycle, which the recursive walk reports itself.
+    /// recursion does. Returns false, validating nothing, when a cycle is reachable from an output: the
+    /// recursive walk would fail the whole prompt there, and following it would nest as deep as the cycle is long.
     /// </summary>
-    private static async ValueTask PrevalidateAsync(Run run, JsonObject prompt, List<string> outputs)
+    private static async ValueTask<bool> PrevalidateAsync(Run run, JsonObject prompt, List<string> outputs)
     {
         var outputSet = outputs.ToHashSet(StringComparer.Ordinal);
         var order = new List<string>();
-        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the stack, true: done
+        // false: on the current path (its Expanded marker is still on the stack); true: done.
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal);
         var stack = new Stack<(string Id, bool Expanded)>();
         foreach (string output in outputs) { stack.Push((output, false)); }
         while (stack.Count > 0)
@@ -134,7 +134,7 @@ public sealed class PromptValidator
             }
             if (state.TryGetValue(id, out bool done))
             {
-                if (!done && stack.Any(e => e.Id == id && e.Expanded)) { return; }
+                if (!done) { return false; }
                 continue;
             }
             state[id] = false;
@@ -145,7 +145,7 @@ public sealed class PromptValidator
                 if (!JsonValues.TryGetLink(value, out string source, out _) || prompt[source] is not JsonObject) { continue; }
                 if (state.TryGetValue(source, out bool sourceDone))
                 {
-                    if (!sourceDone) { return; }
+                    if (!sourceDone) { return false; }
                     continue;
                 }
                 stack.Push((source, false));
@@ -161,6 +161,46 @@ public sealed class PromptValidator
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Reported by the consumer that links to it, exactly as in the recursive walk.
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Builds <c>node_errors</c> as the reference does (EXECUTION.md §2: after each failing output, every
+    /// node in the memo that failed with errors lists that output in <c>dependent_outputs</c>), in time
+    /// linear in the memo: entries are examined once each, and the appends, which grow with the square
+    /// of the failing outputs in the reference, stop after <see cref="MaxDependentOutputEntries"/>.
+    /// </summary>
+    private sealed class NodeErrorReport(JsonObject prompt)
+    {
+        private readonly List<JsonArray> _dependents = [];
+        private int _scanned;
+        private int _appended;
+
+        public JsonObject NodeErrors { get; } = [];
+
+        public void AddFailedOutput(string output, Run run)
+        {
+            IReadOnlyList<(string Id, NodeResult? Result)> memo = run.MemoSnapshot;
+            for (; _scanned < memo.Count; _scanned++)
+            {
+                var (nodeId, result) = memo[_scanned];
+                if (result is null || result.Valid || result.Errors.Count == 0 || NodeErrors.ContainsKey(nodeId)) { continue; }
+                var dependents = new JsonArray();
+                NodeErrors[nodeId] = new JsonObject
+                {
+                    ["errors"] = new JsonArray(result.Errors.Select(e => (JsonNode?)e.DeepClone()).ToArray()),
+                    ["dependent_outputs"] = dependents,
+                    ["class_type"] = JsonValues.ToClr(prompt[nodeId]?["class_type"]) as string,
+                };
+                _dependents.Add(dependents);
+            }
+            foreach (JsonArray dependents in _dependents)
+            {
+                if (_appended >= MaxDependentOutputEntries) { return; }
+                dependents.Add(output);
+                _appended++;
             }
         }
     }
@@ -204,18 +244,26 @@ public sealed class PromptValidator
     private sealed class Run(PromptValidator owner, JsonObject prompt, CancellationToken cancellationToken)
     {
         private readonly Dictionary<string, NodeResult> _memo = new(StringComparer.Ordinal);
-        private readonly List<string> _memoOrder = [];
+        // Memo entries in insertion order; a re-memoised id moves to the end, as a removal and insertion would.
+        private readonly List<(string Id, NodeResult? Result)> _memoOrder = [];
+        private readonly Dictionary<string, int> _memoIndex = new(StringComparer.Ordinal);
         private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
         private readonly Dictionary<InputSpec, JsonArray> _configs = [];
 
         public void Memoize(string id, NodeResult result)
         {
-            if (_memo.Remove(id)) { _memoOrder.Remove(id); }
+            if (_memoIndex.TryGetValue(id, out int old))
+            {
+                // A tombstone keeps later positions stable for readers that walk the list with a cursor.
+                _memoOrder[old] = (id, null);
+            }
             _memo[id] = result;
-            _memoOrder.Add(id);
+            _memoIndex[id] = _memoOrder.Count;
+            _memoOrder.Add((id, result));
         }
 
-        public IEnumerable<(string Id, NodeResult Result)> MemoInOrder() => _memoOrder.Select(id => (id, _memo[id]));
+        /// <summary>The memo in insertion order, a null result marking a superseded entry (a live view: it grows as validation goes on).</summary>
+        public IReadOnlyList<(string Id, NodeResult? Result)> MemoSnapshot => _memoOrder;
 
         private JsonArray Config(InputSpec spec, NodeFlavor flavor)
         {

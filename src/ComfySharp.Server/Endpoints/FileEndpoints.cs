@@ -148,8 +148,8 @@ internal static class FileEndpoints
         {
             return ComfyResults.Empty(404);
         }
-        string? path = folders.Resolve(folder_name, filename);
-        if (path is null)
+        string? path = SafePath.IsUsableName(filename) ? folders.Resolve(folder_name, filename) : null;
+        if (path is null || !File.Exists(path))
         {
             return ComfyResults.Empty(404);
         }
@@ -165,8 +165,11 @@ internal static class FileEndpoints
             return ComfyResults.Empty(404);
         }
         byte[] header = new byte[length];
-        stream.ReadExactly(header);
-        return PythonJson.Parse(header) is JsonObject json && json["__metadata__"] is JsonObject metadata
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+        {
+            return ComfyResults.Empty(404);
+        }
+        return PythonJson.ParseStored(header) is JsonObject json && json["__metadata__"] is JsonObject metadata
             ? ComfyResults.Json(metadata.DeepClone())
             : ComfyResults.Empty(404);
     }
@@ -222,18 +225,23 @@ internal static class FileEndpoints
         }
         if (!duplicate)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (mask)
+            byte[]? content = mask ? MergeMask(form, dirs, bytes) : bytes;
+            if (Directory.Exists(target) || !SafePath.IsUsableName(target))
             {
-                byte[]? merged = MergeMask(form, dirs, bytes);
-                if (merged is not null)
+                return ComfyResults.Empty(400);
+            }
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                if (content is not null)
                 {
-                    await File.WriteAllBytesAsync(target, merged).ConfigureAwait(false);
+                    await File.WriteAllBytesAsync(target, content).ConfigureAwait(false);
                 }
             }
-            else
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                await File.WriteAllBytesAsync(target, bytes).ConfigureAwait(false);
+                // A subfolder that is a file, a name the file system refuses: the upload's path is unusable.
+                return ComfyResults.Empty(400);
             }
         }
         return ComfyResults.Json(JsonSerializer.SerializeToNode(new UploadResult(filename, subfolder, type), ProtocolJsonContext.Default.UploadResult));
@@ -243,18 +251,27 @@ internal static class FileEndpoints
     private static byte[]? MergeMask(IFormCollection form, ComfyDirectories dirs, byte[] maskBytes)
     {
         string refText = form.TryGetValue("original_ref", out var r) ? r.ToString() : throw new BadRequestBodyException("original_ref is required.");
-        if (PythonJson.Parse(refText) is not JsonObject original)
+        JsonNode? parsed;
+        try
+        {
+            parsed = RequestLimits.Parse(System.Text.Encoding.UTF8.GetBytes(refText));
+        }
+        catch (JsonException ex)
+        {
+            throw new BadRequestBodyException("original_ref must be JSON.", ex);
+        }
+        if (parsed is not JsonObject original)
         {
             throw new BadRequestBodyException("original_ref must be an object.");
         }
-        var (name, annotated) = SplitAnnotation((string?)original["filename"] ?? "");
-        string type = annotated ?? (string?)original["type"] ?? "output";
+        var (name, annotated) = SplitAnnotation(StringMember(original, "filename") ?? "");
+        string type = annotated ?? StringMember(original, "type") ?? "output";
         string? root = dirs.ForType(type);
         if (root is null || name.Length == 0 || name.StartsWith('/') || name.Contains("..", StringComparison.Ordinal))
         {
             return null;
         }
-        string? folder = SafePath.Contain(root, (string?)original["subfolder"] ?? "");
+        string? folder = SafePath.Contain(root, StringMember(original, "subfolder") ?? "");
         string? path = folder is null ? null : SafePath.Contain(root, Path.GetRelativePath(root, Path.Combine(folder, name)));
         if (path is null || !File.Exists(path))
         {
@@ -271,6 +288,9 @@ internal static class FileEndpoints
         byte[] png = ImageTools.Encode(merged, SKEncodedImageFormat.Png, 100);
         return ImageTools.AddPngText(png, ImageTools.ReadPngText(originalBytes));
     }
+
+    private static string? StringMember(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
     private static SKBitmap? DecodeUnpremul(byte[] bytes)
     {

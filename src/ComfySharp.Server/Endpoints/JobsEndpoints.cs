@@ -80,7 +80,11 @@ internal static class JobsEndpoints
         jobs.AddRange(pending.Select(p => Summary(PromptQueue.Tuple(p), "pending", null)));
         foreach (var (_, entry) in history.All())
         {
-            jobs.Add(Summary((JsonArray)entry["prompt"]!, HistoryStatus(entry), entry));
+            // An entry without its prompt tuple (damaged in storage) is left out rather than failing the listing.
+            if (entry["prompt"] is JsonArray { Count: >= 4 } tuple)
+            {
+                jobs.Add(Summary(tuple, HistoryStatus(entry), entry));
+            }
         }
         IEnumerable<JsonObject> filtered = jobs
             .Where(j => statuses is null || statuses.Contains((string)j["status"]!))
@@ -98,9 +102,8 @@ internal static class JobsEndpoints
 
     private static IResult GetJob(string job_id, PromptQueue queue, PromptHistory history)
     {
-        if (history.Get(job_id) is JsonObject entry)
+        if (history.Get(job_id) is JsonObject entry && entry["prompt"] is JsonArray { Count: >= 4 } tuple)
         {
-            var tuple = (JsonArray)entry["prompt"]!;
             JsonObject job = Summary(tuple, HistoryStatus(entry), entry);
             job["outputs"] = entry["outputs"]?.DeepClone();
             job["execution_status"] = entry["status"]?.DeepClone();
@@ -120,7 +123,7 @@ internal static class JobsEndpoints
     }
 
     private static string HistoryStatus(JsonObject entry) =>
-        (string?)entry["status"]?["status_str"] == "error" ? "failed" : "completed";
+        Member(Member(entry, "status"), "status_str") is JsonValue s && s.GetValueKind() == JsonValueKind.String && s.GetValue<string>() == "error" ? "failed" : "completed";
 
     private static JsonObject Summary(JsonArray tuple, string status, JsonObject? entry)
     {
@@ -131,10 +134,10 @@ internal static class JobsEndpoints
             ["status"] = status,
             ["priority"] = tuple[0]?.DeepClone(),
         };
-        AddIfNotNull(job, "create_time", extra?["create_time"]);
+        AddIfNotNull(job, "create_time", Member(extra, "create_time"));
         if (entry is not null)
         {
-            JsonArray messages = entry["status"]?["messages"] as JsonArray ?? [];
+            JsonArray messages = Member(Member(entry, "status"), "messages") as JsonArray ?? [];
             JsonNode? start = null, end = null, error = null;
             foreach (JsonNode? m in messages)
             {
@@ -142,14 +145,14 @@ internal static class JobsEndpoints
                 {
                     continue;
                 }
-                string? type = (string?)pair[0];
+                string? type = pair[0] is JsonValue t && t.GetValueKind() == JsonValueKind.String ? t.GetValue<string>() : null;
                 if (type == "execution_start")
                 {
-                    start = pair[1]?["timestamp"];
+                    start = Member(pair[1], "timestamp");
                 }
                 else if (type is "execution_success" or "execution_error" or "execution_interrupted")
                 {
-                    end = pair[1]?["timestamp"];
+                    end = Member(pair[1], "timestamp");
                     if (type == "execution_error")
                     {
                         error = pair[1];
@@ -170,7 +173,8 @@ internal static class JobsEndpoints
         {
             job["outputs_count"] = 0;
         }
-        AddIfNotNull(job, "workflow_id", extra?["extra_pnginfo"]?["workflow"]?["id"]);
+        // Member() rather than the indexer: extra_data is the client's, and an indexer on a non-object throws.
+        AddIfNotNull(job, "workflow_id", Member(Member(Member(extra, "extra_pnginfo"), "workflow"), "id"));
         return job;
     }
 
@@ -243,6 +247,8 @@ internal static class JobsEndpoints
         string filename = item["filename"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : "";
         return PreviewExtensions.Any(e => filename.EndsWith(e, StringComparison.OrdinalIgnoreCase));
     }
+
+    private static JsonNode? Member(JsonNode? node, string key) => node is JsonObject o ? o[key] : null;
 
     private static double Duration(JsonObject job)
     {

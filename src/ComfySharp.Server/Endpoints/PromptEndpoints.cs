@@ -27,7 +27,7 @@ internal static class PromptEndpoints
         bool numberIsFloat;
         if (body.ContainsKey("number"))
         {
-            number = ToFloat(body["number"]);
+            number = RequestLimits.FiniteFloat(ToFloat(body["number"]), "number");
             numberIsFloat = true;
         }
         else
@@ -49,6 +49,11 @@ internal static class PromptEndpoints
             ? t.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : PythonStr(x)).ToList()
             : null;
         body.Remove("prompt");
+        CheckFieldTypes(body);
+        if (body["extra_data"] is JsonObject submittedExtra)
+        {
+            CheckExtraData(submittedExtra);
+        }
         PromptValidation validation = await checker.ValidateAsync(prompt, targets, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (!validation.IsValid)
         {
@@ -86,6 +91,40 @@ internal static class PromptEndpoints
         });
     }
 
+    // Fields whose type the queue, the history and the jobs API rely on; the reference lets anything in and
+    // fails later (or stores what /api/jobs cannot summarise), so refuse them at the door instead.
+    private static void CheckFieldTypes(JsonObject body)
+    {
+        if (body["extra_data"] is not (null or JsonObject) && body["extra_data"]!.GetValueKind() != JsonValueKind.Null)
+        {
+            throw new RequestRejectedException("'extra_data' must be an object.");
+        }
+        if (body["client_id"] is JsonNode clientId && clientId.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
+        {
+            throw new RequestRejectedException("'client_id' must be a string.");
+        }
+        if (body["prompt_id"] is JsonNode promptId && promptId.GetValueKind() is JsonValueKind.Object or JsonValueKind.Array)
+        {
+            throw new RequestRejectedException("'prompt_id' must be a string.");
+        }
+        if (body["partial_execution_targets"] is JsonNode targets && targets.GetValueKind() is not (JsonValueKind.Array or JsonValueKind.Null))
+        {
+            throw new RequestRejectedException("'partial_execution_targets' must be a list of node ids.");
+        }
+    }
+
+    private static void CheckExtraData(JsonObject extraData)
+    {
+        if (extraData["extra_pnginfo"] is JsonNode pngInfo && pngInfo.GetValueKind() is not (JsonValueKind.Object or JsonValueKind.Null))
+        {
+            throw new RequestRejectedException("'extra_data.extra_pnginfo' must be an object.");
+        }
+        if (extraData["client_id"] is JsonNode clientId && clientId.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
+        {
+            throw new RequestRejectedException("'extra_data.client_id' must be a string.");
+        }
+    }
+
     internal static JsonObject Error(string type, string message, string details) => new()
     {
         ["type"] = type,
@@ -94,11 +133,12 @@ internal static class PromptEndpoints
         ["extra_info"] = new JsonObject(),
     };
 
-    // Python's float(x): numbers and numeric strings; anything else fails the request (500).
+    // Python's float(x): numbers and numeric strings; anything else is refused (400; the reference fails with 500).
     private static double ToFloat(JsonNode? node) => node switch
     {
         JsonValue v when v.GetValueKind() == JsonValueKind.Number => double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => double.Parse(v.GetValue<string>().Trim(), System.Globalization.CultureInfo.InvariantCulture),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String
+            && double.TryParse(v.GetValue<string>().Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double parsed) => parsed,
         JsonValue v when v.GetValueKind() == JsonValueKind.True => 1,
         JsonValue v when v.GetValueKind() == JsonValueKind.False => 0,
         _ => throw new BadRequestBodyException("'number' must be a number."),

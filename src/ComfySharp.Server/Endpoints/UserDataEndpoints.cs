@@ -78,10 +78,20 @@ internal static class UserDataEndpoints
             {
                 return ComfyResults.Text("File already exists", 409);
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using (FileStream stream = File.Create(path))
+            if (Directory.Exists(path))
             {
+                return ComfyResults.Text("Path is a directory", 400);
+            }
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await using FileStream stream = File.Create(path);
                 await request.Body.CopyToAsync(stream, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A parent that is a file, a name the file system refuses: the client's path cannot be written.
+                return ComfyResults.Text("Cannot write this path", 400);
             }
             return FileReply(dirs, path, request.Query["full_info"] == "true");
         });
@@ -112,8 +122,20 @@ internal static class UserDataEndpoints
             {
                 return ComfyResults.Text("File already exists", 409);
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Move(source, target, overwrite: true);
+            if (Directory.Exists(target))
+            {
+                return ComfyResults.Text("Path is a directory", 400);
+            }
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(source, target, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // As for writes: a destination the file system refuses is the client's error.
+                return ComfyResults.Text("Cannot move to this path", 400);
+            }
             return FileReply(dirs, target, request.Query["full_info"] == "true");
         });
     }
@@ -161,7 +183,7 @@ internal static class UserDataEndpoints
         bool fullInfo = request.Query["full_info"] == "true";
         bool split = request.Query["split"] == "true";
         var items = new JsonArray();
-        foreach (string file in Directory.EnumerateFiles(path, "*", recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly).Order(StringComparer.Ordinal))
+        foreach (string file in ContainedEntries(UserRoot(dirs), path, recurse).OfType<FileInfo>().Select(f => f.FullName).Order(StringComparer.Ordinal))
         {
             string relative = Path.GetRelativePath(path, file).Replace(Path.DirectorySeparatorChar, '/');
             if (fullInfo)
@@ -206,7 +228,7 @@ internal static class UserDataEndpoints
         {
             return ComfyResults.Text("Path not found", 404);
         }
-        var entries = new DirectoryInfo(path).EnumerateFileSystemInfos("*", SearchOption.AllDirectories)
+        var entries = ContainedEntries(root, path, recurse: true)
             .OrderBy(e => e is FileInfo)
             .ThenBy(e => e.Name.ToLowerInvariant(), StringComparer.Ordinal);
         var items = new JsonArray();
@@ -226,6 +248,48 @@ internal static class UserDataEndpoints
             items.Add(item);
         }
         return ComfyResults.Json(items);
+    }
+
+    /// <summary>
+    /// The files and folders under <paramref name="path"/> whose real location (symbolic links resolved)
+    /// is inside <paramref name="root"/>: a link to a folder outside is neither listed nor entered, so a
+    /// listing never shows names from outside the user folder. Iterative; each real folder is entered once.
+    /// </summary>
+    internal static List<FileSystemInfo> ContainedEntries(string root, string path, bool recurse)
+    {
+        string realRoot = SafePath.ResolveLinks(root);
+        var found = new List<FileSystemInfo>();
+        var visited = new HashSet<string>(StringComparer.Ordinal) { SafePath.ResolveLinks(path) };
+        var pending = new Stack<string>();
+        pending.Push(path);
+        while (pending.Count > 0)
+        {
+            string folder = pending.Pop();
+            IEnumerable<FileSystemInfo> children;
+            try
+            {
+                children = new DirectoryInfo(folder).EnumerateFileSystemInfos().ToList();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue; // unreadable folder: nothing to list there
+            }
+            foreach (FileSystemInfo child in children)
+            {
+                string real = child.LinkTarget is null ? child.FullName : SafePath.ResolveLinks(child.FullName);
+                if (!SafePath.IsUnder(realRoot, real))
+                {
+                    continue;
+                }
+                bool isFolder = Directory.Exists(child.FullName);
+                found.Add(isFolder && child is not DirectoryInfo ? new DirectoryInfo(child.FullName) : child);
+                if (recurse && isFolder && visited.Add(real))
+                {
+                    pending.Push(child.FullName);
+                }
+            }
+        }
+        return found;
     }
 
     private static JsonObject ReadSettings(ComfyDirectories dirs)

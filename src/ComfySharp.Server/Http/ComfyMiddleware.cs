@@ -45,6 +45,12 @@ internal static class ComfyMiddleware
             await WriteTextAsync(context, 413, $"Maximum request body size {limit} exceeded, actual body size {context.Request.ContentLength ?? limit + 1}").ConfigureAwait(false);
             return;
         }
+        catch (Exception ex) when (ex is RequestRejectedException or BadRequestBodyException && !context.Response.HasStarted)
+        {
+            // A body of the wrong shape or outside the limits is the client's error: 400, never 500 (issue 22).
+            await ComfyResults.Json(RequestRejectedException.Body(ex.Message), 400).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
             logger.LogError(ex, "Error handling {Method} {Path}", context.Request.Method, context.Request.Path);

@@ -40,14 +40,14 @@ public static class ComfyResults
 /// <summary>Request helpers that fail the way the reference fails (an exception, hence 500).</summary>
 public static class ComfyRequest
 {
-    /// <summary>Parses the body as JSON; invalid or empty bodies throw (500).</summary>
+    /// <summary>Parses the body as JSON; invalid or empty bodies throw (500); bodies outside <see cref="RequestLimits"/> are refused (400).</summary>
     public static async Task<JsonNode?> ReadJsonAsync(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         // Sized from Content-Length when it is plausible (Kestrel enforces the real limit) and parsed in place, without a copy.
         using var ms = new MemoryStream(request.ContentLength is > 0 and <= 1024 * 1024 and var length ? (int)length : 0);
         await request.Body.CopyToAsync(ms, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return PythonJson.Parse(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        return RequestLimits.Parse(ms.GetBuffer().AsSpan(0, (int)ms.Length));
     }
 
     /// <summary>Parses the body as a JSON object, or throws.</summary>
@@ -97,7 +97,7 @@ public static class ComfyRequest
     };
 }
 
-/// <summary>A body that the handler cannot use; surfaces as 500 like the reference's unhandled errors.</summary>
+/// <summary>A body that the handler cannot use: 400 with the spec's error shape (the reference fails with 500).</summary>
 public sealed class BadRequestBodyException : Exception
 {
     /// <summary>Creates the exception.</summary>
