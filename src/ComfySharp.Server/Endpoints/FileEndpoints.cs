@@ -49,7 +49,7 @@ internal static class FileEndpoints
             return ComfyResults.Empty(404);
         }
         var (filename, annotatedType) = SplitAnnotation(filenameValues.ToString());
-        if (filename.Length == 0 || filename.StartsWith('/') || filename.Contains("..", StringComparison.Ordinal))
+        if (filename.Length == 0 || filename.StartsWith('/') || filename.Contains("..", StringComparison.Ordinal) || !SafePath.IsUsableName(filename))
         {
             return ComfyResults.Empty(400);
         }
@@ -201,7 +201,7 @@ internal static class FileEndpoints
             await image.CopyToAsync(ms, request.HttpContext.RequestAborted).ConfigureAwait(false);
             bytes = ms.ToArray();
         }
-        string? folder = SafePath.Contain(root, subfolder);
+        string? folder = SafePath.IsUsableName(filename) ? SafePath.Contain(root, subfolder) : null;
         string? target = folder is null ? null : SafePath.Contain(root, Path.GetRelativePath(root, Path.Combine(folder, filename)));
         if (folder is null || target is null)
         {
@@ -267,7 +267,7 @@ internal static class FileEndpoints
         var (name, annotated) = SplitAnnotation(StringMember(original, "filename") ?? "");
         string type = annotated ?? StringMember(original, "type") ?? "output";
         string? root = dirs.ForType(type);
-        if (root is null || name.Length == 0 || name.StartsWith('/') || name.Contains("..", StringComparison.Ordinal))
+        if (root is null || name.Length == 0 || name.StartsWith('/') || name.Contains("..", StringComparison.Ordinal) || !SafePath.IsUsableName(name))
         {
             return null;
         }

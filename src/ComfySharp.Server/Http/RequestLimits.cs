@@ -44,7 +44,8 @@ public static class RequestLimits
 
     /// <summary>
     /// Walks the whole tree (without recursion), which also materialises it so no reader races on lazy
-    /// creation, and refuses numbers that cannot be stored and read back and duplicate keys the tree cannot hold.
+    /// creation, and refuses numbers that cannot be stored and read back, text with lone surrogates and
+    /// duplicate keys the tree cannot hold.
     /// </summary>
     public static void Check(JsonNode? root)
     {
@@ -64,8 +65,9 @@ public static class RequestLimits
                     {
                         throw new RequestRejectedException("The JSON body has an object with a duplicate key.", ex);
                     }
-                    foreach (var (_, child) in members)
+                    foreach (var (key, child) in members)
                     {
+                        CheckText(key);
                         pending.Push(child);
                     }
                     break;
@@ -77,6 +79,9 @@ public static class RequestLimits
                     break;
                 case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
                     CheckNumber(v.ToJsonString());
+                    break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    CheckText(v.GetValue<string>());
                     break;
             }
         }
@@ -96,6 +101,27 @@ public static class RequestLimits
         else if (token.TrimStart('-').Length > MaxIntegerDigits)
         {
             throw new RequestRejectedException($"An integer has more than {MaxIntegerDigits} digits.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses text with a lone UTF-16 surrogate (<c>"\ud800"</c>): JSON's escapes can spell one, but no
+    /// UTF-8 file, file name or JSON writer can carry it, so it would fail wherever it is written later.
+    /// </summary>
+    public static void CheckText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw new RequestRejectedException("The JSON body has a string with a lone UTF-16 surrogate.");
+            }
         }
     }
 

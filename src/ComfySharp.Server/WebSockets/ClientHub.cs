@@ -273,7 +273,9 @@ public sealed class ClientHub : IExecutionMessageSink, IDisposable
             _status = status;
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             TimeSpan interval = limited ? TimeSpan.FromTicks(Math.Max(StatusInterval.Ticks, StatusIntervalPerSocket.Ticks * all.Length)) : TimeSpan.Zero;
-            TimeSpan due = interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
+            // 0 = no broadcast yet: the first one goes out at once. (Measuring from timestamp 0 instead made the
+            // first broadcast wait whenever the machine had been up for less than the interval.)
+            TimeSpan due = _lastStatusBroadcast == 0 ? TimeSpan.Zero : interval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastStatusBroadcast, now);
             if (due > TimeSpan.Zero)
             {
                 if (!_statusTimerArmed)
