@@ -6,6 +6,7 @@ using ComfySharp.Engine.Queue;
 using ComfySharp.Engine.Validation;
 using ComfySharp.Server.Endpoints;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using ComfySharp.Server.WebSockets;
 using ComfySharp.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -40,7 +41,12 @@ public static class ComfyServerExtensions
         services.AddSingleton(modelFolders);
         services.AddSingleton(registry);
         services.AddSingleton<ClientHub>();
-        services.AddSingleton<IExecutionMessageSink>(sp => sp.GetRequiredService<ClientHub>());
+        services.AddSingleton<ServiceMetrics>();
+        services.AddSingleton<PromptEvents>();
+        services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ServiceMetrics>());
+        services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<PromptEvents>());
+        services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>()));
+        services.AddComfyService(options);
         if (options.InMemoryStore)
         {
             services.AddSingleton<MemoryOnlyStore>();
@@ -93,6 +99,8 @@ public static class ComfyServerExtensions
         app.MapModelEndpoints();
         app.MapSystemEndpoints();
         app.MapUserDataEndpoints();
+        app.MapOperationsEndpoints();
+        app.MapQueueControlEndpoints();
         app.MapFrontendEndpoints();
         return app;
     }

@@ -162,6 +162,24 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
     /// <inheritdoc />
     public void ClearHistory() => Enqueue(new Operation("DELETE FROM history;"));
 
+    /// <summary>True when the database answers a trivial query (a readiness check).</summary>
+    public bool IsReachable()
+    {
+        try
+        {
+            lock (_lock)
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = "SELECT 1;";
+                return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            }
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Commits every change queued so far (a durability point; tests and shutdown use it).</summary>
     public void Flush()
     {

@@ -1,0 +1,22 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ComfySharp.Server.Service;
+
+/// <summary>Registers the service features (OpenAPI, JSON naming of the new routes).</summary>
+internal static class ServiceRegistration
+{
+    public static IServiceCollection AddComfyService(this IServiceCollection services, ComfyServerOptions options)
+    {
+        // The routes added here answer in the reference's snake_case, like every ComfyUI route.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddOpenApi(o =>
+        {
+            o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1;
+            o.AddDocumentTransformer(ComfyOpenApi.DescribeAsync);
+            o.AddOperationTransformer(ComfyOpenApi.DescribeOperationAsync);
+        });
+        _ = options;
+        return services;
+    }
+}
