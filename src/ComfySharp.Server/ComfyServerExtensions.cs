@@ -46,7 +46,7 @@ public static class ComfyServerExtensions
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ServiceMetrics>());
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<PromptEvents>());
         services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>()));
-        services.AddComfyService(options);
+        services.AddComfyService(options, options.DatabasePath is { Length: > 0 } db ? db : Path.Combine(directories.User, "comfysharp.db"));
         if (options.InMemoryStore)
         {
             services.AddSingleton<MemoryOnlyStore>();
@@ -83,6 +83,10 @@ public static class ComfyServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<ComfyServerOptions>();
         app.UseComfyMiddleware(options);
+        if (options.RequireAuth)
+        {
+            app.UseApiKeyAuthentication();
+        }
         app.UseWebSockets();
         if (options.FrontEndRoot is string root && Directory.Exists(root))
         {
@@ -101,6 +105,7 @@ public static class ComfyServerExtensions
         app.MapUserDataEndpoints();
         app.MapOperationsEndpoints();
         app.MapQueueControlEndpoints();
+        app.MapEventsEndpoints();
         app.MapFrontendEndpoints();
         return app;
     }

@@ -26,7 +26,7 @@ namespace ComfySharp.Storage;
 public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = SchemaMigrations.Current;
 
     // How long the background writer gathers changes after a wake before it commits them.
     private static readonly TimeSpan WriterBatchDelay = TimeSpan.FromMilliseconds(2);
@@ -371,29 +371,9 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 
     private void Migrate()
     {
-        int version = StoredVersion;
-        if (version > SchemaVersion)
+        lock (_lock)
         {
-            throw new InvalidOperationException($"The database was written by a newer ComfySharp (schema {version}, this build knows {SchemaVersion}).");
-        }
-        if (version < 1)
-        {
-            ExecuteNow("""
-                CREATE TABLE IF NOT EXISTS queue (
-                    seq INTEGER PRIMARY KEY,
-                    number REAL NOT NULL,
-                    number_is_float INTEGER NOT NULL,
-                    prompt_id TEXT NOT NULL,
-                    prompt TEXT NOT NULL,
-                    extra_data TEXT NOT NULL,
-                    outputs TEXT NOT NULL,
-                    state TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS history (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    prompt_id TEXT NOT NULL UNIQUE,
-                    entry TEXT NOT NULL);
-                PRAGMA user_version = 1;
-                """);
+            SchemaMigrations.Apply(_connection);
         }
     }
 

@@ -19,6 +19,18 @@ public sealed record ServiceUser(long UserId, string Name, bool IsAdmin, long Ke
     public static ServiceUser? Of(Microsoft.AspNetCore.Http.HttpContext context) =>
         context?.Items.TryGetValue(ItemKey, out object? u) == true ? u as ServiceUser : null;
 
-    /// <summary>Records the authenticated user on a request.</summary>
-    internal static void Set(Microsoft.AspNetCore.Http.HttpContext context, ServiceUser user) => context.Items[ItemKey] = user;
+    private static readonly AsyncLocal<ServiceUser?> Ambient = new();
+
+    /// <summary>
+    /// The user of the request being handled on this async flow (for code that is handed no
+    /// <c>HttpContext</c>, such as the <c>/userdata</c> folder lookup); null with authentication off.
+    /// </summary>
+    public static ServiceUser? Current => Ambient.Value;
+
+    /// <summary>Records the authenticated user on a request and its async flow.</summary>
+    internal static void Set(Microsoft.AspNetCore.Http.HttpContext context, ServiceUser user)
+    {
+        context.Items[ItemKey] = user;
+        Ambient.Value = user;
+    }
 }
