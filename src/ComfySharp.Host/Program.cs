@@ -2,6 +2,11 @@
 // with a client subcommand as first argument (`comfysharp run ...`) it acts on a running server.
 using ComfySharp.Host;
 
+if (args.Length > 0 && AccountCommands.IsSubcommand(args[0]))
+{
+    return AccountCommands.Run(args, Console.Out, Console.Error);
+}
+
 if (args.Length > 0 && ClientCommands.IsSubcommand(args[0]))
 {
     return await ClientCommands.RunAsync(args);

@@ -34,7 +34,8 @@ internal sealed class ServerFlags
         ["--cache-classic"] = Arity.None, ["--cache-lru"] = Arity.One, ["--cache-ram"] = Arity.Optional, ["--cache-none"] = Arity.None,
         ["--preview-method"] = Arity.One, ["--preview-size"] = Arity.One, ["--disable-metadata"] = Arity.None,
         ["--verbose"] = Arity.Optional, ["--cpu"] = Arity.None, ["--quick-test-for-ci"] = Arity.None,
-        ["--test-nodes"] = Arity.None, ["--database"] = Arity.One, ["--in-memory"] = Arity.None, ["--help"] = Arity.None, ["-h"] = Arity.None,
+        ["--test-nodes"] = Arity.None, ["--database"] = Arity.One, ["--in-memory"] = Arity.None,
+        ["--auth"] = Arity.None, ["--no-auth"] = Arity.None, ["--webhook"] = Arity.One, ["--webhook-secret"] = Arity.One, ["--help"] = Arity.None, ["-h"] = Arity.None,
         ["--max-execution-seconds"] = Arity.One,
     };
 
@@ -187,7 +188,10 @@ internal sealed class ServerFlags
         "                  [--cache-classic | --cache-lru N | --cache-ram [GB] | --cache-none] [--enable-cors-header [ORIGIN]]\n" +
         "                  [--max-upload-size MB] [--disable-metadata] [--preview-method {none,auto,latent2rgb,taesd}]\n" +
         "                  [--preview-size N] [--front-end-root DIR] [--verbose [LEVEL]] [--cpu] [--test-nodes] [--database PATH]\n" +
-        "                  [--in-memory] [--max-execution-seconds S] [other main.py flags, accepted and ignored]\n" +
+        "                  [--in-memory] [--max-execution-seconds S] [--auth | --no-auth] [--webhook URL] [--webhook-secret whsec_...]\n" +
+        "                  [other main.py flags, accepted and ignored]\n" +
+        "       comfysharp users add NAME [--admin] | users list | keys create USER [--max-pending N] [--per-minute N]\n" +
+        "       comfysharp keys list | keys revoke ID|PREFIX   (account options: --database PATH, --base-directory DIR, --user-directory DIR)\n" +
         "       comfysharp <client subcommand> ...\n";
 
     // argparse treats "-5" as a value (a negative number), "--x" / "-x" as a flag.

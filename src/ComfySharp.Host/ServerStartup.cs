@@ -65,6 +65,9 @@ internal static class ServerStartup
             FrontEndRoot = flags.Value("--front-end-root"),
             DatabasePath = flags.Value("--database"),
             InMemoryStore = flags.Has("--in-memory"),
+            RequireAuth = AuthRequired(flags),
+            Webhook = flags.Value("--webhook"),
+            WebhookSecret = flags.Value("--webhook-secret"),
             Cache = CacheFrom(flags),
             Argv = argv,
             MaxExecutionSeconds = flags.Float("--max-execution-seconds"),
@@ -80,6 +83,7 @@ internal static class ServerStartup
 
         var models = new ModelManager(new ComputeOptions { Device = flags.Has("--cpu") ? DevicePreference.Cpu : DevicePreference.Auto });
         options.UnloadModels = () => models.UnloadAll();
+        options.ReadinessChecks["device"] = () => models.SystemInfo().Devices.Count > 0;
         return new ComfyServerSetup
         {
             ConfigureServices = services => services.AddSingleton(models),
@@ -104,6 +108,7 @@ internal static class ServerStartup
         app.Logger.LogInformation("Base directory: {Base}; models: {Models}; input: {Input}; output: {Output}",
             setup.Directories.Base, setup.Directories.Models, setup.Directories.Input, setup.Directories.Output);
         app.Logger.LogInformation("{Count} node classes registered.", setup.Registry.All.Count);
+        WarnAboutExposure(app.Logger, flags, setup);
         if (flags.Has("--quick-test-for-ci"))
         {
             return 0;
@@ -115,6 +120,38 @@ internal static class ServerStartup
         }
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>--auth; or listening beyond loopback without --no-auth.</summary>
+    internal static bool AuthRequired(ServerFlags flags)
+    {
+        if (flags.Has("--auth") && flags.Has("--no-auth"))
+        {
+            throw new FlagException("argument --no-auth: not allowed with argument --auth");
+        }
+        return flags.Has("--auth") || (!flags.Has("--no-auth") && ListensBeyondLoopback(flags));
+    }
+
+    private static bool ListensBeyondLoopback(ServerFlags flags) =>
+        flags.Has("--listen") && (flags.Value("--listen") ?? "0.0.0.0,::").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(ip => !(System.Net.IPAddress.TryParse(ip.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address)) && ip != "localhost");
+
+    private static void WarnAboutExposure(ILogger logger, ServerFlags flags, ComfyServerSetup setup)
+    {
+        if (!ListensBeyondLoopback(flags))
+        {
+            return;
+        }
+        if (setup.Options.RequireAuth && !flags.Has("--auth"))
+        {
+            logger.LogWarning("!!! Listening beyond loopback ({Urls}): API keys are REQUIRED on every route (create them with `comfysharp users add` / `comfysharp keys create`; --no-auth turns this off).",
+                string.Join(", ", setup.Urls));
+        }
+        else if (!setup.Options.RequireAuth)
+        {
+            logger.LogWarning("!!! --no-auth while listening beyond loopback ({Urls}): ANYONE who can reach this address can run prompts and read every output.",
+                string.Join(", ", setup.Urls));
+        }
     }
 
     private static List<string> Urls(ServerFlags flags)

@@ -6,6 +6,7 @@ using ComfySharp.Engine.Queue;
 using ComfySharp.Engine.Validation;
 using ComfySharp.Server.Endpoints;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using ComfySharp.Server.WebSockets;
 using ComfySharp.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -41,7 +42,12 @@ public static class ComfyServerExtensions
         services.AddSingleton(modelFolders);
         services.AddSingleton(registry);
         services.AddSingleton<ClientHub>();
-        services.AddSingleton<IExecutionMessageSink>(sp => sp.GetRequiredService<ClientHub>());
+        services.AddSingleton<ServiceMetrics>();
+        services.AddSingleton<PromptEvents>();
+        services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ServiceMetrics>());
+        services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<PromptEvents>());
+        services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>()));
+        services.AddComfyService(options, options.DatabasePath is { Length: > 0 } db ? db : Path.Combine(directories.User, "comfysharp.db"));
         if (options.InMemoryStore)
         {
             services.AddSingleton<MemoryOnlyStore>();
@@ -88,6 +94,10 @@ public static class ComfyServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<ComfyServerOptions>();
         app.UseComfyMiddleware(options);
+        if (options.RequireAuth)
+        {
+            app.UseApiKeyAuthentication();
+        }
         app.UseWebSockets();
         if (options.FrontEndRoot is string root && Directory.Exists(root))
         {
@@ -104,6 +114,9 @@ public static class ComfyServerExtensions
         app.MapModelEndpoints();
         app.MapSystemEndpoints();
         app.MapUserDataEndpoints();
+        app.MapOperationsEndpoints();
+        app.MapQueueControlEndpoints();
+        app.MapEventsEndpoints();
         app.MapFrontendEndpoints();
         return app;
     }

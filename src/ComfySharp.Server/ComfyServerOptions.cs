@@ -49,4 +49,22 @@ public sealed class ComfyServerOptions
 
     /// <summary>Called for <c>/free {"unload_models": true}</c>.</summary>
     public Action? UnloadModels { get; set; }
+
+    /// <summary>Extra <c>/api/ready</c> checks by name (the host adds <c>device</c>); each answers true when ready.</summary>
+    public IDictionary<string, Func<bool>> ReadinessChecks { get; } = new Dictionary<string, Func<bool>>(StringComparer.Ordinal);
+
+    /// <summary><c>--auth</c>: every route but <c>/api/health</c> and <c>/api/ready</c> requires an API key.</summary>
+    public bool RequireAuth { get; set; }
+
+    /// <summary><c>--webhook URL</c>: every finished prompt is posted there (besides its own <c>extra_data.webhook</c>).</summary>
+    public string? Webhook { get; set; }
+
+    /// <summary><c>--webhook-secret whsec_…</c>: signs <see cref="Webhook"/> deliveries and those of prompts without a key.</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>Webhook retry delays (the n-th retry waits the n-th value; the last repeats up to <see cref="WebhookMaxAttempts"/>).</summary>
+    public IReadOnlyList<TimeSpan> WebhookBackoff { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];
+
+    /// <summary>Webhook attempts before a delivery is given up.</summary>
+    public int WebhookMaxAttempts { get; set; } = 8;
 }

@@ -26,7 +26,7 @@ namespace ComfySharp.Storage;
 public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = SchemaMigrations.Current;
 
     // How long the background writer gathers changes after a wake before it commits them.
     private static readonly TimeSpan WriterBatchDelay = TimeSpan.FromMilliseconds(2);
@@ -172,6 +172,24 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 
     /// <inheritdoc />
     public void ClearHistory() => Enqueue(new Operation("DELETE FROM history;"));
+
+    /// <summary>True when the database answers a trivial query (a readiness check).</summary>
+    public bool IsReachable()
+    {
+        try
+        {
+            lock (_lock)
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = "SELECT 1;";
+                return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            }
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Commits every change queued so far (a durability point; tests and shutdown use it).</summary>
     public void Flush()
@@ -364,29 +382,9 @@ public sealed class SqlitePromptStore : IQueueStore, IHistoryStore, IDisposable
 
     private void Migrate()
     {
-        int version = StoredVersion;
-        if (version > SchemaVersion)
+        lock (_lock)
         {
-            throw new InvalidOperationException($"The database was written by a newer ComfySharp (schema {version}, this build knows {SchemaVersion}).");
-        }
-        if (version < 1)
-        {
-            ExecuteNow("""
-                CREATE TABLE IF NOT EXISTS queue (
-                    seq INTEGER PRIMARY KEY,
-                    number REAL NOT NULL,
-                    number_is_float INTEGER NOT NULL,
-                    prompt_id TEXT NOT NULL,
-                    prompt TEXT NOT NULL,
-                    extra_data TEXT NOT NULL,
-                    outputs TEXT NOT NULL,
-                    state TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS history (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    prompt_id TEXT NOT NULL UNIQUE,
-                    entry TEXT NOT NULL);
-                PRAGMA user_version = 1;
-                """);
+            SchemaMigrations.Apply(_connection);
         }
     }
 

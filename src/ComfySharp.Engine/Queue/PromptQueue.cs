@@ -16,6 +16,7 @@ public sealed class PromptQueue : IDisposable
     private readonly IExecutionMessageSink _sink;
     private readonly SemaphoreSlim _wake = new(0);
     private QueueEntry? _running;
+    private bool _paused;
     private long _counter;
     private long _nextSequence = 1;
 
@@ -135,7 +136,7 @@ public sealed class PromptQueue : IDisposable
         await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
-            if (_running is not null || _pending.Count == 0)
+            if (_running is not null || _pending.Count == 0 || _paused)
             {
                 return null;
             }
@@ -144,6 +145,80 @@ public sealed class PromptQueue : IDisposable
             _store.MarkRunning(entry.Sequence);
             BroadcastStatusLocked();
             return entry;
+        }
+    }
+
+    /// <summary>True while the worker is paused: pending items stay queued and nothing new starts.</summary>
+    public bool IsPaused
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _paused;
+            }
+        }
+    }
+
+    /// <summary>Pauses or resumes taking items (the running one, if any, goes on). Returns the previous state.</summary>
+    public bool SetPaused(bool paused)
+    {
+        bool was;
+        lock (_lock)
+        {
+            was = _paused;
+            _paused = paused;
+        }
+        if (was && !paused)
+        {
+            _wake.Release();
+        }
+        return was;
+    }
+
+    /// <summary>The pending or running prompt with this id, or null.</summary>
+    public QueuedPrompt? Find(string promptId)
+    {
+        lock (_lock)
+        {
+            if (_running?.Prompt.PromptId == promptId)
+            {
+                return _running.Prompt;
+            }
+            return _pending.Items.FirstOrDefault(e => e.Prompt.PromptId == promptId)?.Prompt;
+        }
+    }
+
+    /// <summary>
+    /// Moves a pending item ahead of every other pending item of its priority: it gets a number below
+    /// the smallest pending one (kept durable: the stored row is replaced). False when not pending.
+    /// </summary>
+    public bool MoveToFront(string promptId)
+    {
+        lock (_lock)
+        {
+            int index = -1;
+            for (int i = 0; i < _pending.Count; i++)
+            {
+                if (_pending.Items[i].Prompt.PromptId == promptId)
+                {
+                    index = i;
+                    break;
+                }
+            }
+            if (index < 0)
+            {
+                return false;
+            }
+            QueueEntry entry = _pending.Items[index];
+            double smallest = _pending.Items.Min(e => e.Prompt.Number);
+            double number = Math.Floor(Math.Min(smallest, entry.Prompt.Number)) - 1;
+            var moved = new QueueEntry(_nextSequence++, entry.Prompt with { Number = number });
+            _pending.RemoveAt(index);
+            _store.RemoveQueued(entry.Sequence);
+            _store.AddPending(moved);
+            _pending.Push(moved);
+            return true;
         }
     }
 
@@ -208,7 +283,13 @@ public sealed class PromptQueue : IDisposable
 
     private static int Compare(QueueEntry a, QueueEntry b)
     {
-        int c = a.Prompt.Number.CompareTo(b.Prompt.Number);
+        // Higher priority first; with no priorities (all 0) this is the reference's (number, prompt_id).
+        int c = b.Priority.CompareTo(a.Priority);
+        if (c != 0)
+        {
+            return c;
+        }
+        c = a.Prompt.Number.CompareTo(b.Prompt.Number);
         return c != 0 ? c : string.CompareOrdinal(a.Prompt.PromptId, b.Prompt.PromptId);
     }
 }

@@ -3,7 +3,18 @@ namespace ComfySharp.Engine.Queue;
 /// <summary>A queue item with the store's sequence number (prompt ids are not unique).</summary>
 /// <param name="Sequence">Unique, increasing per store.</param>
 /// <param name="Prompt">The queued prompt.</param>
-public sealed record QueueEntry(long Sequence, QueuedPrompt Prompt);
+public sealed record QueueEntry(long Sequence, QueuedPrompt Prompt)
+{
+    /// <summary>
+    /// <c>extra_data.priority</c> (a ComfySharp extension): higher runs first, ties by number. 0 when
+    /// absent or not a number, so the reference's order is untouched unless a client asks.
+    /// </summary>
+    public double Priority { get; } = PriorityOf(Prompt);
+
+    private static double PriorityOf(QueuedPrompt prompt) =>
+        prompt?.ExtraData["priority"] is System.Text.Json.Nodes.JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            && v.TryGetValue(out double d) && double.IsFinite(d) ? d : 0;
+}
 
 /// <summary>Durable queue: what is pending and what was running when the server stopped.</summary>
 public interface IQueueStore

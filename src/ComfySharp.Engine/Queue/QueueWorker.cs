@@ -73,6 +73,9 @@ public sealed class QueueWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>True once started and until stopped (or if the loop ever died): a readiness check.</summary>
+    public bool IsRunning => _loop is { IsCompleted: false };
+
     /// <summary>Records prompts abandoned by the previous process as failed, then starts the loop.</summary>
     public void Start()
     {

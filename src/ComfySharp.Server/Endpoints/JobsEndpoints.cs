@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ComfySharp.Engine.Queue;
 using ComfySharp.Protocol;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -72,16 +73,17 @@ internal static class JobsEndpoints
         }
 
         var jobs = new List<JsonObject>();
+        ServiceUser? user = ServiceUser.Of(request.HttpContext);
         var (running, pending) = queue.Snapshot();
-        if (running is not null)
+        if (running is not null && PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(running)))
         {
             jobs.Add(Summary(PromptQueue.Tuple(running), "in_progress", null));
         }
-        jobs.AddRange(pending.Select(p => Summary(PromptQueue.Tuple(p), "pending", null)));
+        jobs.AddRange(pending.Where(p => PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(p))).Select(p => Summary(PromptQueue.Tuple(p), "pending", null)));
         foreach (var (_, entry) in history.All())
         {
             // An entry without its prompt tuple (damaged in storage) is left out rather than failing the listing.
-            if (entry["prompt"] is JsonArray { Count: >= 4 } tuple)
+            if (entry["prompt"] is JsonArray { Count: >= 4 } tuple && PromptOwnership.CanAccess(user, PromptOwnership.OwnerOfEntry(entry)))
             {
                 jobs.Add(Summary(tuple, HistoryStatus(entry), entry));
             }
@@ -100,8 +102,14 @@ internal static class JobsEndpoints
         });
     }
 
-    private static IResult GetJob(string job_id, PromptQueue queue, PromptHistory history)
+    private static IResult GetJob(string job_id, HttpContext context, PromptQueue queue, PromptHistory history)
     {
+        ServiceUser? user = ServiceUser.Of(context);
+        if (user is not null && !PromptOwnership.CanAccess(user, history.Get(job_id) is JsonObject owned
+            ? PromptOwnership.OwnerOfEntry(owned) : queue.Find(job_id) is { } queued ? PromptOwnership.OwnerOf(queued) : user.Name))
+        {
+            return ComfyResults.Json(Messages.Error("Job not found"), 404);
+        }
         if (history.Get(job_id) is JsonObject entry && entry["prompt"] is JsonArray { Count: >= 4 } tuple)
         {
             JsonObject job = Summary(tuple, HistoryStatus(entry), entry);

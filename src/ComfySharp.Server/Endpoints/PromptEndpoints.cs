@@ -4,8 +4,10 @@ using ComfySharp.Engine;
 using ComfySharp.Engine.Queue;
 using ComfySharp.Protocol;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfySharp.Server.Endpoints;
 
@@ -54,6 +56,10 @@ internal static class PromptEndpoints
         {
             CheckExtraData(submittedExtra);
         }
+        if (ApiKeyAuthentication.PreparePrompt(request.HttpContext, body, prompt) is IResult refused)
+        {
+            return refused;
+        }
         PromptValidation validation = await checker.ValidateAsync(prompt, targets, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (!validation.IsValid)
         {
@@ -82,13 +88,16 @@ internal static class PromptEndpoints
         extraData["create_time"] = Messages.NowMilliseconds();
         Materialize(prompt);
         Materialize(extraData);
+        // ?wait=SECONDS (a ComfySharp extension): listen before queueing so a fast prompt cannot finish unseen.
+        Task? finished = PromptWaiting.Seconds(request) is not null ? request.HttpContext.RequestServices.GetRequiredService<PromptEvents>().WhenFinished(promptId) : null;
         queue.Enqueue(new QueuedPrompt(number, numberIsFloat, promptId, prompt, extraData, validation.OutputsToExecute, sensitive));
-        return ComfyResults.Json(new JsonObject
+        var answer = new JsonObject
         {
             ["prompt_id"] = promptId,
             ["number"] = numberIsFloat ? JsonValue.Create(number) : JsonValue.Create((long)number),
             ["node_errors"] = validation.NodeErrors.DeepClone(),
-        });
+        };
+        return finished is null ? ComfyResults.Json(answer) : await PromptWaiting.AnswerAsync(request, finished, promptId, answer).ConfigureAwait(false);
     }
 
     // Fields whose type the queue, the history and the jobs API rely on; the reference lets anything in and

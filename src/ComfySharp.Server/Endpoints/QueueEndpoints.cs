@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ComfySharp.Engine.Queue;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -11,27 +12,52 @@ internal static class QueueEndpoints
 {
     public static void MapQueueEndpoints(this IEndpointRouteBuilder app)
     {
-        app.GetBoth("/queue", (PromptQueue queue) =>
+        app.GetBoth("/queue", (HttpContext context, PromptQueue queue) =>
         {
             var (running, pending) = queue.Snapshot();
-            return ComfyResults.Json(new JsonObject
+            ServiceUser? user = ServiceUser.Of(context);
+            if (running is not null && !PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(running)))
+            {
+                running = null;
+            }
+            var body = new JsonObject
             {
                 ["queue_running"] = running is null ? new JsonArray() : new JsonArray(PromptQueue.Tuple(running)),
-                ["queue_pending"] = new JsonArray(pending.Select(p => (JsonNode?)PromptQueue.Tuple(p)).ToArray()),
-            });
+                ["queue_pending"] = new JsonArray(pending.Where(p => PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(p)))
+                    .Select(p => (JsonNode?)PromptQueue.Tuple(p)).ToArray()),
+            };
+            if (queue.IsPaused)
+            {
+                // Only while paused (POST /api/queue/pause), so the reference's shape is unchanged otherwise.
+                body["queue_paused"] = true;
+            }
+            return ComfyResults.Json(body);
         });
         app.PostBoth("/queue", async (HttpRequest request, PromptQueue queue) =>
         {
             JsonObject body = await ComfyRequest.ReadJsonObjectAsync(request).ConfigureAwait(false);
+            ServiceUser? user = ServiceUser.Of(request.HttpContext);
             if (ComfyRequest.IsTruthy(body["clear"]))
             {
-                queue.ClearPending();
+                if (user is { IsAdmin: false })
+                {
+                    // A user's "clear" removes only their own pending prompts.
+                    foreach (var p in queue.Snapshot().Pending.Where(p => PromptOwnership.OwnerOf(p) == user.Name))
+                    {
+                        queue.Delete(p.PromptId);
+                    }
+                }
+                else
+                {
+                    queue.ClearPending();
+                }
             }
             if (body["delete"] is JsonArray ids)
             {
                 foreach (JsonNode? id in ids)
                 {
-                    if (id is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    if (id is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String
+                        && (user is null || queue.Find(v.GetValue<string>()) is not { } found || PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(found))))
                     {
                         queue.Delete(v.GetValue<string>());
                     }
@@ -39,11 +65,22 @@ internal static class QueueEndpoints
             }
             return ComfyResults.Empty();
         });
-        app.PostBoth("/interrupt", async (HttpRequest request, QueueWorker worker) =>
+        app.PostBoth("/interrupt", async (HttpRequest request, QueueWorker worker, PromptQueue queue) =>
         {
             JsonNode? body = await ComfyRequest.TryReadJsonAsync(request).ConfigureAwait(false);
             string? promptId = body is JsonObject o && o["prompt_id"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String
                 ? v.GetValue<string>() : null;
+            if (ServiceUser.Of(request.HttpContext) is { IsAdmin: false } user)
+            {
+                // A user interrupts only their own running prompt.
+                string? running = worker.RunningPromptId;
+                if (running is null || (promptId is not null && promptId != running)
+                    || queue.Find(running) is not { } prompt || PromptOwnership.OwnerOf(prompt) != user.Name)
+                {
+                    return ComfyResults.Empty();
+                }
+                promptId = running;
+            }
             worker.Interrupt(string.IsNullOrEmpty(promptId) ? null : promptId);
             return ComfyResults.Empty();
         });

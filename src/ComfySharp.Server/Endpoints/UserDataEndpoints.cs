@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ComfySharp.Abstractions.Files;
 using ComfySharp.Protocol;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -140,7 +141,8 @@ internal static class UserDataEndpoints
         });
     }
 
-    private static string UserRoot(ComfyDirectories dirs) => Path.Combine(dirs.User, "default");
+    // With authentication on, each user has their own folder (ServiceUser.Folder); otherwise the reference's "default".
+    private static string UserRoot(ComfyDirectories dirs) => Path.Combine(dirs.User, ServiceUser.Current?.Folder ?? "default");
 
     // Route values keep %2F encoded; the reference's clients encode "/" that way.
     private static string? UserPath(ComfyDirectories dirs, string file)

@@ -1,5 +1,6 @@
 using ComfySharp.Engine.Queue;
 using ComfySharp.Protocol;
+using ComfySharp.Server.Service;
 using ComfySharp.Server.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,13 @@ internal static class WebSocketEndpoints
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        await hub.ServeAsync(socket, context.Request.Query["clientId"], queue.Remaining, runner.Current,
+        string? clientId = context.Request.Query["clientId"];
+        if (ServiceUser.Of(context) is { } user)
+        {
+            // With authentication, a socket's id lives in its user's namespace (see ApiKeyAuthentication.ScopedClientId).
+            clientId = ApiKeyAuthentication.ScopedClientId(user, string.IsNullOrEmpty(clientId) ? Guid.NewGuid().ToString("N") : clientId);
+        }
+        await hub.ServeAsync(socket, clientId, queue.Remaining, runner.Current,
             FeatureFlags.Build(options.MaxUploadSize, options.MaxUploadSizeExplicit), context.RequestAborted).ConfigureAwait(false);
     }
 }

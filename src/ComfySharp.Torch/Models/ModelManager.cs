@@ -33,6 +33,11 @@ public sealed class ModelManager
     private readonly Lock _gate = new();
     private readonly Dictionary<EntryKey, Entry> _entries = [];
     private readonly Dictionary<EntryKey, Lazy<object>> _loading = [];
+    // Published for /metrics (the server listens to this meter by name): one measurement per load from
+    // disk. Process-wide like every .NET meter; it holds no state of its own beyond its listeners.
+    private static readonly System.Diagnostics.Metrics.Meter ModelMeter = new("ComfySharp.Models");
+    private static readonly System.Diagnostics.Metrics.Histogram<double> LoadSeconds =
+        ModelMeter.CreateHistogram<double>("comfysharp.model.load.duration", "s", "Time to load a model from disk.");
     private long _clock;
 
     /// <summary>Creates a manager with the given device and precision policy.</summary>
@@ -74,6 +79,14 @@ public sealed class ModelManager
         }
     }
 
+    private static T LoadTimed<T>(string full, Func<string, T> load)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        T value = load(full);
+        LoadSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return value;
+    }
+
     /// <summary>
     /// The model loaded from <paramref name="path"/> as <paramref name="variant"/>: the shared instance
     /// when the file has not changed since it was loaded, otherwise the result of <paramref name="load"/>
@@ -106,7 +119,7 @@ public sealed class ModelManager
             }
             if (!_loading.TryGetValue(key, out pending!))
             {
-                pending = new Lazy<object>(() => load(full), LazyThreadSafetyMode.ExecutionAndPublication);
+                pending = new Lazy<object>(() => LoadTimed(full, load), LazyThreadSafetyMode.ExecutionAndPublication);
                 _loading[key] = pending;
             }
         }
