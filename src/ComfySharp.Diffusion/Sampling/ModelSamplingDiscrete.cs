@@ -178,7 +178,7 @@ public class ModelSamplingDiscrete
         {
             ModelPrediction.Velocity => modelInput.Mul(1.0) / (s * s).Add(1.0) - (modelOutput * s).Mul(1.0) / (s * s).Add(1.0).Pow(0.5),
             ModelPrediction.Sample => modelOutput.alias(),
-            ModelPrediction.Edm => modelInput.Mul(1.0) / (s * s).Add(1.0) + (modelOutput * s).Mul(1.0) / (s * s).Add(1.0).Pow(0.5),
+            ModelPrediction.Edm => (modelInput.Mul(1.0) / (s * s).Add(1.0)).Add((modelOutput * s).Mul(1.0) / (s * s).Add(1.0).Pow(0.5)),
             _ => modelInput - modelOutput * s,
         };
     }
