@@ -19,7 +19,11 @@ public sealed class LoadedCheckpoint : IModelMemory
         UNet = unet;
         Clip = clip;
         Vae = vae;
-        Model = unet is null ? null : new ModelPatcher(unet);
+        Model = unet is null ? null : new ModelPatcher(unet)
+        {
+            // A zero-terminal-SNR checkpoint (a ztsnr key) samples with the rescaled table, as the reference does.
+            Sampling = detected.ZeroTerminalSnr ? new Sampling.ModelSamplingDiscrete(detected.Prediction, zeroTerminalSnr: true) : null,
+        };
     }
 
     /// <summary>The detected architecture.</summary>
@@ -38,7 +42,7 @@ public sealed class LoadedCheckpoint : IModelMemory
     public VaeModel? Vae { get; }
 
     /// <inheritdoc />
-    public long WeightBytes => (UNet?.WeightBytes ?? 0) + (Vae?.WeightBytes ?? 0) + (Clip?.Encoder.parameters().Sum(p => p.NumberOfElements * p.ElementSize) ?? 0);
+    public long WeightBytes => (UNet?.WeightBytes ?? 0) + (Vae?.WeightBytes ?? 0) + (Clip?.WeightBytes ?? 0);
 }
 
 /// <summary>
@@ -54,12 +58,9 @@ public static class CheckpointLoading
         ArgumentNullException.ThrowIfNull(options);
         using var file = SafeTensorsFile.Open(path);
         var shapes = Shapes(file);
-        DetectedModel detected = ModelDetection.DetectUNet(shapes, ModelDetection.CheckpointUNetPrefix)
-            ?? throw new NotSupportedException($"Could not detect the model type of '{Path.GetFileName(path)}' (no SD1.x UNet keys under '{ModelDetection.CheckpointUNetPrefix}').");
-        if (detected.Family != ModelFamily.Sd1)
-        {
-            throw new NotSupportedException($"'{Path.GetFileName(path)}' is a {detected.Family} checkpoint; only SD1.x checkpoints are supported so far.");
-        }
+        DetectedModel detected = ModelDetection.DetectUNet(shapes, ModelDetection.CheckpointUNetPrefix, k => file.Load(k))
+            ?? throw new NotSupportedException($"'{Path.GetFileName(path)}' is not a supported checkpoint (SD1.x, SD2.x, SDXL base or refiner): its keys show " +
+                ModelDetection.Describe(shapes, ModelDetection.CheckpointUNetPrefix) + ".");
         UNetModel unet = LoadUNet(file, detected, options);
         try
         {
@@ -68,9 +69,7 @@ public static class CheckpointLoading
                 : null;
             try
             {
-                ClipModel? clip = file.KeysWithPrefix(ClipModel.Sd1CheckpointPrefix).Any()
-                    ? ClipModel.FromCheckpoint(file, ClipModel.Sd1CheckpointPrefix)
-                    : null;
+                ClipModel? clip = LoadCheckpointClip(file, detected.Family);
                 return new LoadedCheckpoint(detected, unet, clip, vae);
             }
             catch
@@ -92,13 +91,10 @@ public static class CheckpointLoading
         ArgumentNullException.ThrowIfNull(options);
         using var file = SafeTensorsFile.Open(path);
         var shapes = Shapes(file);
-        DetectedModel detected = ModelDetection.DetectUNet(shapes, "")
-            ?? ModelDetection.DetectUNet(shapes, ModelDetection.CheckpointUNetPrefix)
-            ?? throw new NotSupportedException($"Could not detect the model type of '{Path.GetFileName(path)}': not an SD1.x/SD2.x/SDXL UNet.");
-        if (detected.Family != ModelFamily.Sd1)
-        {
-            throw new NotSupportedException($"'{Path.GetFileName(path)}' is a {detected.Family} diffusion model; only SD1.x is supported so far.");
-        }
+        DetectedModel detected = ModelDetection.DetectUNet(shapes, "", k => file.Load(k))
+            ?? ModelDetection.DetectUNet(shapes, ModelDetection.CheckpointUNetPrefix, k => file.Load(k))
+            ?? throw new NotSupportedException($"'{Path.GetFileName(path)}' is not a supported diffusion model (SD1.x, SD2.x, SDXL base or refiner UNet): its keys show " +
+                ModelDetection.Describe(shapes, "") + ".");
         return LoadUNet(file, detected, options);
     }
 
@@ -113,6 +109,21 @@ public static class CheckpointLoading
         return LoadVae(file, prefix, options);
     }
 
+    /// <summary>The text encoder(s) of a checkpoint of <paramref name="family"/>, or null when the file has none.</summary>
+    public static ClipModel? LoadCheckpointClip(SafeTensorsFile file, ModelFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        bool Has(string prefix) => file.KeysWithPrefix(prefix).Any();
+        return family switch
+        {
+            ModelFamily.Sd1 when Has(ClipModel.Sd1CheckpointPrefix) => ClipModel.FromCheckpoint(file, ClipModel.Sd1CheckpointPrefix),
+            ModelFamily.Sd2 when Has(ClipModel.Sd2ClipHPrefix) => ClipModel.FromSd2Checkpoint(file),
+            ModelFamily.Sdxl when Has(ClipModel.SdxlClipGPrefix) => ClipModel.FromSdxlCheckpoint(file),
+            ModelFamily.SdxlRefiner when Has(ClipModel.SdxlRefinerClipGPrefix) => ClipModel.FromSdxlRefinerCheckpoint(file),
+            _ => null,
+        };
+    }
+
     /// <summary>Builds and loads the UNet described by <paramref name="detected"/> from <paramref name="file"/>.</summary>
     public static UNetModel LoadUNet(SafeTensorsFile file, DetectedModel detected, ComputeOptions options)
     {
@@ -124,6 +135,11 @@ public static class CheckpointLoading
         {
             string prefix = detected.UNetPrefix;
             var keys = KeysUnder(file, prefix, ignoredPrefixes: []);
+            if (prefix.Length == 0)
+            {
+                // A bare diffusion-model file may carry the reference's marker keys beside the weights.
+                keys.RemoveAll(k => k is "v_pred" or "ztsnr");
+            }
             StrictLoading.Load(unet, keys, k => file.Load(prefix + k), $"UNet of '{Path.GetFileName(file.FilePath)}'");
             unet.MoveTo(options.ResolveDevice(), options.ResolveUNetDtype());
             DetachFromScopes(unet);

@@ -1,173 +1,152 @@
 using ComfySharp.Diffusion.Models;
-using ComfySharp.Torch.SafeTensors;
 using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Clip;
 
-// Entry point for checkpoint loaders:
-//   ClipModel ClipModel.FromCheckpoint(SafeTensorsFile file, string prefix = ClipModel.Sd1CheckpointPrefix)
-// loads the SD1.x CLIP-L text encoder strictly from the keys under `prefix` (keys outside it are ignored).
+/// <summary>Which text-encoder family a CLIP value is (decides the towers and how their outputs combine).</summary>
+public enum ClipKind
+{
+    /// <summary>SD 1.x: CLIP-L, last layer by default.</summary>
+    Sd1,
+    /// <summary>SD 2.x: OpenCLIP ViT-H, penultimate layer with the final layer norm.</summary>
+    Sd2,
+    /// <summary>SDXL base: CLIP-L and OpenCLIP ViT-bigG, both penultimate without final norm, concatenated.</summary>
+    Sdxl,
+    /// <summary>SDXL refiner: OpenCLIP ViT-bigG alone, penultimate without final norm.</summary>
+    SdxlRefiner,
+}
+
+/// <summary>One text tower of a CLIP value.</summary>
+/// <param name="Name">Tower name as the reference's tokenizer keys it (<c>l</c>, <c>g</c>, <c>h</c>).</param>
+/// <param name="Encoder">The shared transformer.</param>
+/// <param name="Tokenizer">Its tokenizer (pad token, embedding width).</param>
+/// <param name="Layer">Layer read (negative from the end), or null for the last layer after the final norm.</param>
+/// <param name="NormalizeHidden">Whether an intermediate layer's output gets the final layer norm.</param>
+public sealed record ClipTower(string Name, ClipTextEncoder Encoder, ClipPromptTokenizer Tokenizer, int? Layer, bool NormalizeHidden)
+{
+    /// <summary>Prefix of this tower's parameters in weight-patch keys of a multi-tower model (<c>clip_l.</c>, <c>clip_g.</c>).</summary>
+    public string PatchPrefix => $"clip_{Name}.";
+}
 
 /// <summary>
-/// The CLIP value of the graph: a shared text encoder plus this branch's options (the layer to read, LoRA
-/// patches, the embeddings folder). Cloning never copies weights.
+/// The CLIP value of the graph: shared text encoders (one tower for SD1/SD2, CLIP-L + bigG for SDXL) plus this
+/// branch's options (the layer to read, LoRA patches, the embeddings folder). Cloning never copies weights.
 /// </summary>
-public sealed class ClipModel
+public sealed partial class ClipModel
 {
-    /// <summary>Where an SD1.x checkpoint keeps the text encoder.</summary>
-    public const string Sd1CheckpointPrefix = "cond_stage_model.transformer.text_model.";
-
-    private const string TokenEmbeddingSuffix = "embeddings.token_embedding.weight";
-
-    /// <summary>Wraps an encoder.</summary>
+    /// <summary>Wraps an SD1.x CLIP-L encoder.</summary>
     public ClipModel(ClipTextEncoder encoder, ClipPromptTokenizer? tokenizer = null, int? layerIndex = null,
         IReadOnlyList<WeightPatch>? patches = null, ITextualInversionSource? embeddings = null)
+        : this(ClipKind.Sd1, [new ClipTower("l", encoder ?? throw new ArgumentNullException(nameof(encoder)), tokenizer ?? ClipPromptTokenizer.Sd1, layerIndex, true)], patches, embeddings)
     {
-        Encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
-        Tokenizer = tokenizer ?? ClipPromptTokenizer.Sd1;
-        LayerIndex = layerIndex;
+    }
+
+    /// <summary>Wraps towers of the given kind.</summary>
+    public ClipModel(ClipKind kind, IReadOnlyList<ClipTower> towers, IReadOnlyList<WeightPatch>? patches = null, ITextualInversionSource? embeddings = null)
+    {
+        ArgumentNullException.ThrowIfNull(towers);
+        if (towers.Count == 0)
+        {
+            throw new ArgumentException("A CLIP needs at least one text tower.", nameof(towers));
+        }
+        Kind = kind;
+        Towers = towers;
         Patches = patches ?? [];
         Embeddings = embeddings;
     }
 
-    /// <summary>The shared text transformer.</summary>
-    public ClipTextEncoder Encoder { get; }
+    /// <summary>The family.</summary>
+    public ClipKind Kind { get; }
 
-    /// <summary>The prompt tokenizer.</summary>
-    public ClipPromptTokenizer Tokenizer { get; }
+    /// <summary>The text towers, in the order their outputs are concatenated.</summary>
+    public IReadOnlyList<ClipTower> Towers { get; }
 
-    /// <summary>The layer whose output is used (negative from the end, e.g. -2 = clip skip 2); null = last layer.</summary>
-    public int? LayerIndex { get; }
+    /// <summary>The first tower's transformer (the only one for SD1/SD2).</summary>
+    public ClipTextEncoder Encoder => Towers[0].Encoder;
 
-    /// <summary>Weight patches (keys are <see cref="ClipTextEncoder"/> parameter names, e.g. <c>encoder.layers.0.mlp.fc1.weight</c>).</summary>
+    /// <summary>The first tower's tokenizer.</summary>
+    public ClipPromptTokenizer Tokenizer => Towers[0].Tokenizer;
+
+    /// <summary>The first tower's layer (negative from the end, e.g. -2 = clip skip 2); null = last layer.</summary>
+    public int? LayerIndex => Towers[0].Layer;
+
+    /// <summary>
+    /// Weight patches. Keys are <see cref="ClipTextEncoder"/> parameter names (e.g. <c>encoder.layers.0.mlp.fc1.weight</c>);
+    /// with several towers each key starts with the tower's <see cref="ClipTower.PatchPrefix"/>.
+    /// </summary>
     public IReadOnlyList<WeightPatch> Patches { get; }
 
     /// <summary>Where <c>embedding:name</c> references are resolved; null = none exist.</summary>
     public ITextualInversionSource? Embeddings { get; }
 
-    /// <summary>A copy reading the output of layer <paramref name="layerIndex"/> (CLIPSetLastLayer).</summary>
-    public ClipModel WithLayer(int? layerIndex) => new(Encoder, Tokenizer, layerIndex, Patches, Embeddings);
+    /// <summary>Bytes held by the weights of all towers.</summary>
+    public long WeightBytes => Towers.Sum(t => t.Encoder.parameters().Sum(p => p.NumberOfElements * p.ElementSize));
+
+    /// <summary>A copy reading the output of layer <paramref name="layerIndex"/> in every tower.</summary>
+    public ClipModel WithLayer(int? layerIndex) => new(Kind, [.. Towers.Select(t => t with { Layer = layerIndex })], Patches, Embeddings);
+
+    /// <summary>
+    /// CLIPSetLastLayer: each tower reads layer <paramref name="layer"/> (negative), or its last layer when the tower
+    /// has fewer layers than |layer|.
+    /// </summary>
+    public ClipModel WithClipLayer(int layer) =>
+        new(Kind, [.. Towers.Select(t => t with { Layer = Math.Abs(layer) > t.Encoder.Config.Layers ? null : layer })], Patches, Embeddings);
 
     /// <summary>A copy with more patches (LoRA).</summary>
-    public ClipModel WithPatches(IEnumerable<WeightPatch> more) => new(Encoder, Tokenizer, LayerIndex, [.. Patches, .. more], Embeddings);
+    public ClipModel WithPatches(IEnumerable<WeightPatch> more) => new(Kind, Towers, [.. Patches, .. more], Embeddings);
 
     /// <summary>A copy resolving embeddings from <paramref name="embeddings"/>.</summary>
-    public ClipModel WithEmbeddings(ITextualInversionSource? embeddings) => new(Encoder, Tokenizer, LayerIndex, Patches, embeddings);
+    public ClipModel WithEmbeddings(ITextualInversionSource? embeddings) => new(Kind, Towers, Patches, embeddings);
 
-    /// <summary>Loads the text encoder under <paramref name="prefix"/> of a checkpoint, strictly (fp16 storage).</summary>
-    public static ClipModel FromCheckpoint(SafeTensorsFile file, string prefix = Sd1CheckpointPrefix)
+    /// <summary>Tokenises with every tower's tokenizer and this model's embeddings (CLIP.tokenize).</summary>
+    public TokenizedPrompt Tokenize(string text)
     {
-        ArgumentNullException.ThrowIfNull(file);
-        ArgumentNullException.ThrowIfNull(prefix);
-        string[] keys = [.. file.KeysWithPrefix(prefix).Select(k => k[prefix.Length..])];
-        if (keys.Length == 0)
+        if (Towers.Count == 1)
         {
-            throw new InvalidOperationException($"'{Path.GetFileName(file.FilePath)}' has no CLIP text encoder weights under '{prefix}'.");
+            return Tokenizer.Tokenize(text, Embeddings);
         }
-        return FromWeights(keys, key => file.Load(prefix + key));
+        var byTower = Towers.ToDictionary(t => t.Name, t => t.Tokenizer.Tokenize(text, Embeddings), StringComparer.Ordinal);
+        return FromTowers(byTower);
+    }
+
+    /// <summary>Tokenises <paramref name="text"/> with the tower named <paramref name="tower"/> only.</summary>
+    public TokenizedPrompt TokenizeTower(string tower, string text) =>
+        Towers.FirstOrDefault(t => t.Name == tower) is { } found
+            ? found.Tokenizer.Tokenize(text, Embeddings)
+            : throw new ArgumentException($"This CLIP has no '{tower}' tower.", nameof(tower));
+
+    /// <summary>Combines per-tower tokens into one prompt value (for CLIPTextEncodeSDXL).</summary>
+    public static TokenizedPrompt FromTowers(IReadOnlyDictionary<string, TokenizedPrompt> byTower)
+    {
+        ArgumentNullException.ThrowIfNull(byTower);
+        TokenizedPrompt first = byTower.Values.First();
+        return new TokenizedPrompt(first.Chunks, [.. byTower.Values.SelectMany(t => t.Warnings)]) { ByTower = byTower };
     }
 
     /// <summary>
-    /// Loads a standalone text encoder file (CLIPLoader): the prefix is found from the token embedding key, so
-    /// <c>text_model.*</c>, <c>transformer.text_model.*</c> and <c>cond_stage_model.transformer.text_model.*</c> all work.
-    /// </summary>
-    public static ClipModel FromTextEncoderFile(SafeTensorsFile file)
-    {
-        ArgumentNullException.ThrowIfNull(file);
-        string? embeddingKey = file.Keys.FirstOrDefault(k => k.EndsWith(TokenEmbeddingSuffix, StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"'{Path.GetFileName(file.FilePath)}' is not a CLIP text encoder (no {TokenEmbeddingSuffix}).");
-        string prefix = embeddingKey[..^TokenEmbeddingSuffix.Length];
-        if (prefix.Length == 0)
-        {
-            // Bare keys: everything in the file belongs to the text model except a projection head.
-            string[] keys = [.. file.Keys.Where(k => !k.StartsWith("text_projection", StringComparison.Ordinal) && k != "logit_scale")];
-            return FromWeights(keys, key => file.Load(key));
-        }
-        return FromCheckpoint(file, prefix);
-    }
-
-    /// <summary>Builds from in-memory weights keyed by parameter name (e.g. <c>final_layer_norm.weight</c>).</summary>
-    public static ClipModel FromWeights(IReadOnlyDictionary<string, Tensor> weights)
-    {
-        ArgumentNullException.ThrowIfNull(weights);
-        return FromWeights([.. weights.Keys], key => weights[key]);
-    }
-
-    private static ClipModel FromWeights(IReadOnlyList<string> keys, Func<string, Tensor> load)
-    {
-        ClipTextConfig config = InferConfig(keys, load);
-        var encoder = new ClipTextEncoder(config);
-        try
-        {
-            encoder.LoadWeights(load, keys);
-        }
-        catch
-        {
-            encoder.Dispose();
-            throw;
-        }
-        return new ClipModel(encoder);
-    }
-
-    private static ClipTextConfig InferConfig(IReadOnlyList<string> keys, Func<string, Tensor> load)
-    {
-        using var scope = NewDisposeScope();
-        if (!keys.Contains(TokenEmbeddingSuffix) || !keys.Contains("encoder.layers.0.mlp.fc1.weight") || !keys.Contains("embeddings.position_embedding.weight"))
-        {
-            throw new InvalidOperationException("The weights are not a CLIP text transformer in the Hugging Face layout.");
-        }
-        long[] token = load(TokenEmbeddingSuffix).shape;
-        long positions = load("embeddings.position_embedding.weight").shape[0];
-        long intermediate = load("encoder.layers.0.mlp.fc1.weight").shape[0];
-        int layers = keys.Select(k => k.StartsWith("encoder.layers.", StringComparison.Ordinal) && int.TryParse(k.Split('.')[2], out int n) ? n + 1 : 0).Max();
-        return new ClipTextConfig((int)token[0], (int)positions, (int)token[1], layers, (int)token[1] / 64, (int)intermediate);
-    }
-
-    /// <summary>Tokenises with this model's tokenizer and embeddings (CLIP.tokenize).</summary>
-    public TokenizedPrompt Tokenize(string text) => Tokenizer.Tokenize(text, Embeddings);
-
-    /// <summary>
-    /// Encodes tokenised text as the reference does: all chunks in one batch (plus the empty sequence when any
-    /// weight differs from 1), weights applied as z = (z - z_empty) * w + z_empty per position, chunks
-    /// concatenated along the tokens; pooled output from chunk 1. Returns cond [1, 77 * chunks, width] and
-    /// pooled [1, width] in float32, owned by the caller's dispose scope.
+    /// Encodes tokenised text as the reference does, per tower: all chunks in one batch (plus the tower's empty
+    /// sequence when any weight differs from 1), weights applied as z = (z - z_empty) * w + z_empty per position,
+    /// chunks concatenated along the tokens. Towers with fewer chunks get empty chunks (start, end, padding); their
+    /// conds are concatenated on the last dimension. The pooled output is the last tower's, from chunk 1.
+    /// Returns cond [1, 77 * chunks, width] and pooled [1, width] in float32, owned by the caller's dispose scope.
     /// </summary>
     public (Tensor Cond, Tensor Pooled) EncodeTokens(TokenizedPrompt tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         using var scope = NewDisposeScope();
-        var rows = new List<IReadOnlyList<ClipToken>>(tokens.Chunks);
-        bool weighted = tokens.HasWeights;
-        if (weighted)
+        var perTower = Towers.Select(t => tokens.ByTower is { } map && map.TryGetValue(t.Name, out TokenizedPrompt? own) ? own : tokens).ToList();
+        int chunks = perTower.Max(p => p.Chunks.Count);
+        var conds = new List<Tensor>();
+        Tensor? pooled = null;
+        for (int i = 0; i < Towers.Count; i++)
         {
-            int length = tokens.Chunks.Max(c => c.Count);
-            rows.Add(EmptyRow(length));
+            (Tensor cond, Tensor towerPooled) = EncodeTower(Towers[i], perTower[i], chunks);
+            conds.Add(cond);
+            pooled = towerPooled;
         }
-        Dictionary<string, Tensor>? overrides = PatchedWeights();
-        (Tensor hidden, Tensor pooled) = Encoder.Forward(rows, LayerIndex, overrides);
-        var outputs = new List<Tensor>();
-        for (int k = 0; k < tokens.Chunks.Count; k++)
-        {
-            Tensor z = hidden[k];
-            if (weighted)
-            {
-                Tensor empty = hidden[rows.Count - 1];
-                z = z.clone();
-                for (int j = 0; j < tokens.Chunks[k].Count; j++)
-                {
-                    double w = tokens.Chunks[k][j].Weight;
-                    if (w != 1.0)
-                    {
-                        z[j] = (z[j] - empty[j]).Mul(w).Add(empty[j]);
-                    }
-                }
-            }
-            outputs.Add(z.unsqueeze(0));
-        }
-        Tensor cond = cat(outputs, 1);
-        Tensor firstPooled = pooled.narrow(0, 0, 1);
-        return (cond.MoveToOuterDisposeScope(), firstPooled.MoveToOuterDisposeScope());
+        Tensor result = conds.Count == 1 ? conds[0] : cat(conds, -1);
+        return (result.MoveToOuterDisposeScope(), pooled!.MoveToOuterDisposeScope());
     }
 
     /// <summary>Tokenises and encodes into a CONDITIONING with one entry carrying <c>pooled_output</c>.</summary>
@@ -177,30 +156,69 @@ public sealed class ClipModel
         return [new ConditioningEntry(cond, new Dictionary<string, object?>(StringComparer.Ordinal) { ["pooled_output"] = pooled })];
     }
 
-    private static List<ClipToken> EmptyRow(int length)
+    private (Tensor Cond, Tensor Pooled) EncodeTower(ClipTower tower, TokenizedPrompt tokens, int chunkCount)
+    {
+        var rows = new List<IReadOnlyList<ClipToken>>(tokens.Chunks);
+        while (rows.Count < chunkCount)
+        {
+            rows.Add(EmptyRow(tower, ClipPromptTokenizer.ChunkLength));
+        }
+        int realChunks = rows.Count;
+        bool weighted = tokens.HasWeights;
+        if (weighted)
+        {
+            rows.Add(EmptyRow(tower, rows.Max(c => c.Count)));
+        }
+        Dictionary<string, Tensor>? overrides = PatchedWeights(tower);
+        (Tensor hidden, Tensor pooled) = tower.Encoder.Forward(rows, tower.Layer, overrides, tower.NormalizeHidden);
+        var outputs = new List<Tensor>();
+        for (int k = 0; k < realChunks; k++)
+        {
+            Tensor z = hidden[k];
+            if (weighted)
+            {
+                Tensor empty = hidden[rows.Count - 1];
+                z = z.clone();
+                for (int j = 0; j < rows[k].Count; j++)
+                {
+                    double w = rows[k][j].Weight;
+                    if (w != 1.0)
+                    {
+                        z[j] = (z[j] - empty[j]).Mul(w).Add(empty[j]);
+                    }
+                }
+            }
+            outputs.Add(z.unsqueeze(0));
+        }
+        return (cat(outputs, 1), pooled.narrow(0, 0, 1));
+    }
+
+    private static List<ClipToken> EmptyRow(ClipTower tower, int length)
     {
         var row = new List<ClipToken> { new(ClipBpeTokenizer.StartToken, 1.0, 0), new(ClipBpeTokenizer.EndToken, 1.0, 0) };
         while (row.Count < length)
         {
-            row.Add(new ClipToken(ClipBpeTokenizer.EndToken, 1.0, 0));
+            row.Add(new ClipToken(tower.Tokenizer.PadToken, 1.0, 0));
         }
         return row;
     }
 
     /// <summary>
-    /// Patched weights for this call: computed in float32 from the stored weight, then rounded back to the storage
-    /// type (fp16) as the reference does.
+    /// Patched weights of one tower for this call: computed in float32 from the stored weight, then rounded back to
+    /// the storage type (fp16) as the reference does.
     /// </summary>
-    private Dictionary<string, Tensor>? PatchedWeights()
+    private Dictionary<string, Tensor>? PatchedWeights(ClipTower tower)
     {
-        if (Patches.Count == 0)
+        string prefix = Towers.Count == 1 ? "" : tower.PatchPrefix;
+        var mine = Patches.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        if (mine.Count == 0)
         {
             return null;
         }
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (IGrouping<string, WeightPatch> group in Patches.GroupBy(p => p.Key, StringComparer.Ordinal))
+        foreach (IGrouping<string, WeightPatch> group in mine.GroupBy(p => p.Key[prefix.Length..], StringComparer.Ordinal))
         {
-            Tensor stored = Encoder.GetStoredWeight(group.Key);
+            Tensor stored = tower.Encoder.GetStoredWeight(group.Key);
             Tensor original = stored.to_type(ScalarType.Float32);
             Tensor weight = original.clone();
             foreach (WeightPatch patch in group)
@@ -213,6 +231,16 @@ public sealed class ClipModel
         return result;
     }
 
+    /// <summary>Disposes every tower's weights (for owners of a loaded model).</summary>
+    public void DisposeEncoders()
+    {
+        foreach (ClipTower tower in Towers)
+        {
+            tower.Encoder.Dispose();
+        }
+    }
+
     /// <inheritdoc />
-    public override string ToString() => $"ClipModel(layers={Encoder.Config.Layers}, layer={LayerIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "last"}, patches={Patches.Count})";
+    public override string ToString() =>
+        $"ClipModel({Kind}, {string.Join("+", Towers.Select(t => $"{t.Name}:{t.Encoder.Config.Layers}@{t.Layer?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "last"}"))}, patches={Patches.Count})";
 }

@@ -21,15 +21,28 @@ public sealed partial class ClipPromptTokenizer
     private readonly ClipBpeTokenizer _bpe;
     private readonly int _embeddingDimension;
 
-    /// <summary>Creates the tokenizer; <paramref name="embeddingDimension"/> filters textual inversions of another width.</summary>
-    public ClipPromptTokenizer(ClipBpeTokenizer? bpe = null, int embeddingDimension = 768)
+    /// <summary>
+    /// Creates the tokenizer; <paramref name="embeddingDimension"/> filters textual inversions of another width;
+    /// <paramref name="padToken"/> fills a chunk after its end token (the end token for CLIP-L, 0 for OpenCLIP towers).
+    /// </summary>
+    public ClipPromptTokenizer(ClipBpeTokenizer? bpe = null, int embeddingDimension = 768, int padToken = ClipBpeTokenizer.EndToken)
     {
         _bpe = bpe ?? ClipBpeTokenizer.Default;
         _embeddingDimension = embeddingDimension;
+        PadToken = padToken;
     }
 
     /// <summary>The tokenizer for SD1.x CLIP-L with the shipped vocabulary.</summary>
     public static ClipPromptTokenizer Sd1 { get; } = new();
+
+    /// <summary>The tokenizer of SDXL's OpenCLIP ViT-bigG tower (pads with 0).</summary>
+    public static ClipPromptTokenizer BigG { get; } = new(embeddingDimension: 1280, padToken: 0);
+
+    /// <summary>The tokenizer of SD 2.x's OpenCLIP ViT-H tower (pads with 0).</summary>
+    public static ClipPromptTokenizer VitH { get; } = new(embeddingDimension: 1024, padToken: 0);
+
+    /// <summary>The token after the end token up to the chunk length.</summary>
+    public int PadToken { get; }
 
     [GeneratedRegex(" embedding:|\nembedding:")]
     private static partial Regex EmbeddingSplit();
@@ -104,7 +117,7 @@ public sealed partial class ClipPromptTokenizer
         return vectors is { Length: > 0 } && vectors.All(v => v.Length == _embeddingDimension) ? vectors : null;
     }
 
-    private static List<IReadOnlyList<ClipToken>> Chunk(List<List<(int Id, double Weight, float[]? Embedding)>> groups)
+    private List<IReadOnlyList<ClipToken>> Chunk(List<List<(int Id, double Weight, float[]? Embedding)>> groups)
     {
         const int Start = ClipBpeTokenizer.StartToken;
         const int End = ClipBpeTokenizer.EndToken;
@@ -129,7 +142,7 @@ public sealed partial class ClipPromptTokenizer
                     else
                     {
                         chunk.Add(new ClipToken(End, 1.0, 0));
-                        chunk.AddRange(Enumerable.Repeat(new ClipToken(End, 1.0, 0), remaining));
+                        chunk.AddRange(Enumerable.Repeat(new ClipToken(PadToken, 1.0, 0), remaining));
                     }
                     chunk = [new(Start, 1.0, 0)];
                     chunks.Add(chunk);
@@ -142,7 +155,7 @@ public sealed partial class ClipPromptTokenizer
             }
         }
         chunk.Add(new ClipToken(End, 1.0, 0));
-        chunk.AddRange(Enumerable.Repeat(new ClipToken(End, 1.0, 0), ChunkLength - chunk.Count));
+        chunk.AddRange(Enumerable.Repeat(new ClipToken(PadToken, 1.0, 0), ChunkLength - chunk.Count));
         return chunks;
     }
 }

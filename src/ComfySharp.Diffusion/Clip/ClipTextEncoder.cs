@@ -13,11 +13,18 @@ namespace ComfySharp.Diffusion.Clip;
 /// <param name="Heads">Attention heads.</param>
 /// <param name="Intermediate">MLP hidden size.</param>
 /// <param name="QuickGelu">True for quick_gelu (CLIP-L), false for exact gelu.</param>
+/// <param name="ProjectionDim">Width of the bias-free <c>text_projection</c> applied to the pooled output, or null when there is none.</param>
 public sealed record ClipTextConfig(int VocabularySize = 49408, int MaxPositions = 77, int Width = 768, int Layers = 12,
-    int Heads = 12, int Intermediate = 3072, bool QuickGelu = true)
+    int Heads = 12, int Intermediate = 3072, bool QuickGelu = true, int? ProjectionDim = null)
 {
     /// <summary>CLIP ViT-L/14's text tower.</summary>
     public static ClipTextConfig VitL14 { get; } = new();
+
+    /// <summary>OpenCLIP ViT-bigG/14's text tower (SDXL): 32 layers of 1280, 20 heads, exact gelu, projection 1280.</summary>
+    public static ClipTextConfig VitBigG14 { get; } = new(Width: 1280, Layers: 32, Heads: 20, Intermediate: 5120, QuickGelu: false, ProjectionDim: 1280);
+
+    /// <summary>OpenCLIP ViT-H/14's text tower (SD 2.x): 24 layers of 1024, 16 heads, exact gelu, projection 1024.</summary>
+    public static ClipTextConfig VitH14 { get; } = new(Width: 1024, Layers: 24, Heads: 16, Intermediate: 4096, QuickGelu: false, ProjectionDim: 1024);
 }
 
 /// <summary>
@@ -64,23 +71,30 @@ internal sealed class NamedContainer : nn.Module
 internal sealed class CastLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter _weight;
-    private readonly Parameter _bias;
+    private readonly Parameter? _bias;
     private readonly WeightScope _scope;
     private readonly string _key;
 
-    public CastLinear(string key, long input, long output, ScalarType storage, WeightScope scope) : base(key)
+    public CastLinear(string key, long input, long output, ScalarType storage, WeightScope scope, bool hasBias = true) : base(key)
     {
         _key = key;
         _scope = scope;
         _weight = Weights.NewParameter(empty(output, input, dtype: storage));
-        _bias = Weights.NewParameter(empty(output, dtype: storage));
         register_parameter("weight", _weight);
-        register_parameter("bias", _bias);
+        if (hasBias)
+        {
+            _bias = Weights.NewParameter(empty(output, dtype: storage));
+            register_parameter("bias", _bias);
+        }
     }
 
     public override Tensor forward(Tensor input)
     {
         using Tensor w = _scope.Float(_key + ".weight", _weight);
+        if (_bias is null)
+        {
+            return F.linear(input, w);
+        }
         using Tensor b = _scope.Float(_key + ".bias", _bias);
         return F.linear(input, w, b);
     }
@@ -191,6 +205,7 @@ public sealed class ClipTextEncoder : nn.Module
     private readonly CastEmbedding _positionEmbedding;
     private readonly ClipLayer[] _layers;
     private readonly CastLayerNorm _finalNorm;
+    private readonly CastLinear? _projection;
     private readonly Lock _gate = new();
 
     /// <summary>Creates an encoder with uninitialised weights of the given storage type (load them with <see cref="LoadWeights"/>).</summary>
@@ -211,6 +226,11 @@ public sealed class ClipTextEncoder : nn.Module
         register_module("embeddings", embeddings);
         register_module("encoder", encoder);
         register_module("final_layer_norm", _finalNorm);
+        if (config.ProjectionDim is int projection)
+        {
+            _projection = new CastLinear("text_projection", config.Width, projection, storage, _scope, hasBias: false);
+            register_module("text_projection", _projection);
+        }
     }
 
     /// <summary>The architecture.</summary>
@@ -263,13 +283,15 @@ public sealed class ClipTextEncoder : nn.Module
             ?? throw new KeyNotFoundException($"The CLIP text encoder has no parameter '{key}'.");
 
     /// <summary>
-    /// Runs the transformer on a batch of token rows [B, T]. Returns the hidden states after the final layer norm
-    /// of layer <paramref name="layerIndex"/> (null = the last layer; negative counts from the end), and the
-    /// pooled output (the final-layer, final-normed state at each row's first end token).
+    /// Runs the transformer on a batch of token rows [B, T]. Returns the hidden states of layer
+    /// <paramref name="layerIndex"/> (null = the last layer after the final layer norm; negative counts from the
+    /// end; an intermediate layer gets the final layer norm when <paramref name="normalizeHidden"/>), and the pooled
+    /// output (the final-layer, final-normed state at each row's first end token, through <c>text_projection</c>
+    /// when the model has one).
     /// Positions with <see cref="ClipToken.EmbeddingId"/> take their textual-inversion vectors; <paramref name="weightOverrides"/> replaces stored weights for this call (patched LoRA weights).
     /// </summary>
     public (Tensor Hidden, Tensor Pooled) Forward(IReadOnlyList<IReadOnlyList<ClipToken>> rows, int? layerIndex,
-        IReadOnlyDictionary<string, Tensor>? weightOverrides = null)
+        IReadOnlyDictionary<string, Tensor>? weightOverrides = null, bool normalizeHidden = true)
     {
         ArgumentNullException.ThrowIfNull(rows);
         lock (_gate)
@@ -277,7 +299,7 @@ public sealed class ClipTextEncoder : nn.Module
             _scope.Overrides = weightOverrides;
             try
             {
-                return Run(rows, layerIndex);
+                return Run(rows, layerIndex, normalizeHidden);
             }
             finally
             {
@@ -286,7 +308,7 @@ public sealed class ClipTextEncoder : nn.Module
         }
     }
 
-    private (Tensor Hidden, Tensor Pooled) Run(IReadOnlyList<IReadOnlyList<ClipToken>> rows, int? layerIndex)
+    private (Tensor Hidden, Tensor Pooled) Run(IReadOnlyList<IReadOnlyList<ClipToken>> rows, int? layerIndex, bool normalizeHidden)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -343,8 +365,12 @@ public sealed class ClipTextEncoder : nn.Module
             }
         }
         Tensor final = _finalNorm.forward(x);
-        Tensor hidden = intermediate is null ? final : _finalNorm.forward(intermediate);
+        Tensor hidden = intermediate is null ? final : normalizeHidden ? _finalNorm.forward(intermediate) : intermediate;
         Tensor pooled = final[ScalarMath.Arange(batch), tensor(firstEnd)];
+        if (_projection is not null)
+        {
+            pooled = _projection.forward(pooled);
+        }
         return (hidden.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }
 }

@@ -18,6 +18,12 @@ public sealed record TokenizedPrompt(IReadOnlyList<IReadOnlyList<ClipToken>> Chu
 {
     /// <summary>True when any token has a weight other than 1.</summary>
     public bool HasWeights => Chunks.Any(c => c.Any(t => t.Weight != 1.0));
+
+    /// <summary>
+    /// For a CLIP with several text towers (SDXL: <c>l</c> and <c>g</c>), each tower's own tokens by tower name;
+    /// null for a single tower (then <see cref="Chunks"/> are its tokens).
+    /// </summary>
+    public IReadOnlyDictionary<string, TokenizedPrompt>? ByTower { get; init; }
 }
 
 /// <summary>Resolves <c>embedding:name</c> references to textual-inversion vectors.</summary>

@@ -86,6 +86,34 @@ public static partial class LoraKeyMap
         return map;
     }
 
+    /// <summary>
+    /// LoRA key prefix → patch key for one tower of a two-tower (SDXL) CLIP: tower 1 (CLIP-L) answers to
+    /// <c>lora_te1_*</c> and <c>text_encoder.*</c>, tower 2 (bigG) to <c>lora_te2_*</c> and <c>text_encoder_2.*</c>;
+    /// targets are prefixed with <paramref name="targetPrefix"/> (the tower's patch prefix, e.g. <c>clip_g.</c>).
+    /// </summary>
+    public static Dictionary<string, string> ForTextEncoderTower(IEnumerable<string> parameterNames, int tower, string targetPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(parameterNames);
+        ArgumentNullException.ThrowIfNull(targetPrefix);
+        string kohya = tower == 1 ? "lora_te1_" : "lora_te2_";
+        string diffusers = tower == 1 ? "text_encoder." : "text_encoder_2.";
+        string comfy = "text_encoders." + targetPrefix;
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in parameterNames.Where(n => n.EndsWith(".weight", StringComparison.Ordinal)))
+        {
+            string baseName = name[..^".weight".Length];
+            string target = targetPrefix + name;
+            map[comfy + "transformer.text_model." + baseName] = target;
+            map[kohya + "text_model_" + baseName.Replace('.', '_')] = target;
+            map[diffusers + "text_model." + baseName] = target;
+            if (baseName == "text_projection")
+            {
+                map[diffusers + "text_projection"] = target;
+            }
+        }
+        return map;
+    }
+
     [GeneratedRegex(@"encoder\.layers\.(\d+)\.(mlp\.fc1|mlp\.fc2|self_attn\.k_proj|self_attn\.q_proj|self_attn\.v_proj|self_attn\.out_proj)\.weight$")]
     private static partial Regex EncoderLayer();
 

@@ -9,6 +9,10 @@ public enum ModelPrediction
     Epsilon,
     /// <summary>The velocity (SD2.x 768-v).</summary>
     Velocity,
+    /// <summary>The clean sample itself (the reference's X0).</summary>
+    Sample,
+    /// <summary>The EDM preconditioned output (ModelSamplingContinuousEDM "edm").</summary>
+    Edm,
 }
 
 /// <summary>
@@ -35,6 +39,9 @@ public interface IDiffusionNetwork
 
     /// <summary>Dtype used for computation.</summary>
     ScalarType ComputeType { get; }
+
+    /// <summary>Width of the ADM vector <c>y</c> the network takes (SDXL 2816, refiner 2560), or null when it takes none.</summary>
+    int? AdmChannels => null;
 }
 
 /// <summary>Per-model latent constants.</summary>
@@ -80,8 +87,14 @@ public sealed class ModelPatcher
     /// <summary>The patches to apply while sampling.</summary>
     public IReadOnlyList<WeightPatch> Patches { get; }
 
+    /// <summary>The noise schedule and prediction maths set by a ModelSampling* node; null = the network's default.</summary>
+    public Sampling.ModelSamplingDiscrete? Sampling { get; init; }
+
     /// <summary>A copy with more patches.</summary>
-    public ModelPatcher WithPatches(IEnumerable<WeightPatch> more) => new(Network, Patches.Concat(more).ToList());
+    public ModelPatcher WithPatches(IEnumerable<WeightPatch> more) => new(Network, Patches.Concat(more).ToList()) { Sampling = Sampling };
+
+    /// <summary>A copy sampling with <paramref name="sampling"/> (ModelSampling* nodes).</summary>
+    public ModelPatcher WithSampling(Sampling.ModelSamplingDiscrete sampling) => new(Network, Patches) { Sampling = sampling };
 
     /// <inheritdoc />
     public override string ToString() => $"ModelPatcher({Network.GetType().Name}, patches={Patches.Count})";

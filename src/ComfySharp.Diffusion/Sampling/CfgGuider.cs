@@ -30,8 +30,8 @@ public sealed class CfgGuider
         Cfg = cfg;
         _conds =
         [
-            positive.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth)).ToList(),
-            negative.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth)).ToList(),
+            positive.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: false)).ToList(),
+            negative.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: true)).ToList(),
         ];
         // Every area entry gets a counterpart of the same area in the other list, so that both
         // predictions are averaged over the same regions.
@@ -111,7 +111,8 @@ public sealed class CfgGuider
             Tensor inputX = cat(batch.Select(b => b.Input.X).ToArray(), 0);
             Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
-            Tensor output = ApplyModel(inputX, sigmas, context);
+            Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
+            Tensor output = ApplyModel(inputX, sigmas, context, y);
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -126,8 +127,8 @@ public sealed class CfgGuider
         return [sums[Positive] / counts[Positive], sums[Negative] / counts[Negative]];
     }
 
-    /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0.</summary>
-    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context)
+    /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0; <paramref name="y"/> is the ADM vector of SDXL models.</summary>
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -139,7 +140,8 @@ public sealed class CfgGuider
         Tensor eps = _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),
-            context.to(_network.ComputeType).to(device)).to(ScalarType.Float32).cpu();
+            context.to(_network.ComputeType).to(device),
+            y).to(ScalarType.Float32).cpu();
         return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
     }
 
@@ -201,14 +203,17 @@ public sealed class CfgGuider
         {
             return;
         }
-        conds.Add(c with { Context = smallest.Context });
+        conds.Add(c with { Context = smallest.Context, Y = smallest.Y });
     }
 
-    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area);
+    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y);
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
     {
-        public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w)
+        /// <summary>The ADM vector [1, adm] of SDXL models, null for others.</summary>
+        public Tensor? Y { get; init; }
+
+        public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, int? admChannels, bool negative)
         {
             long[]? area = entry.Get(ConditioningKeys.Area) switch
             {
@@ -252,7 +257,12 @@ public sealed class CfgGuider
             double? end = entry.Get(ConditioningKeys.EndPercent) is { } ep ? sampling.PercentToSigma(Convert.ToDouble(ep, System.Globalization.CultureInfo.InvariantCulture)) : null;
             double strength = entry.Get(ConditioningKeys.Strength) is { } s ? Convert.ToDouble(s, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
             double maskStrength = entry.Get(ConditioningKeys.MaskStrength) is { } ms ? Convert.ToDouble(ms, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
-            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end);
+            if (negative && admChannels is not null && entry.Get(UNet.AdmEncoding.PromptType) is null)
+            {
+                entry = entry.With(UNet.AdmEncoding.PromptType, "negative");
+            }
+            Tensor? y = UNet.AdmEncoding.Encode(admChannels, entry, h, w);
+            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end) { Y = y };
         }
 
         public AreaInput? AreaAndMult(Tensor x, float sigma)
@@ -314,7 +324,8 @@ public sealed class CfgGuider
                 }
             }
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
-            return new AreaInput(input, mult, context, area);
+            Tensor? y = Y is null ? null : RepeatToBatch(Y, b);
+            return new AreaInput(input, mult, context, area, y);
         }
     }
 

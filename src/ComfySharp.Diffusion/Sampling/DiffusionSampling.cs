@@ -58,7 +58,7 @@ public static class DiffusionSampling
             return request.LatentImage.clone();
         }
         IDiffusionNetwork network = request.Model.Network;
-        var sampling = ModelSamplingDiscrete.For(network.Prediction);
+        var sampling = ModelSamplingDiscrete.For(request.Model);
         double scale = network.LatentFormat.ScaleFactor;
         SamplerDefinition sampler = SamplerRegistry.Get(request.SamplerName);
 

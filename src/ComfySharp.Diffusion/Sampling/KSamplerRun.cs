@@ -51,7 +51,7 @@ public static class KSamplerRun
             ? zeros(latentImage.shape, ScalarType.Float32)
             : Noise.Prepare(latentImage.shape, settings.Seed, settings.Latent.BatchIndex);
 
-        var sampling = ModelSamplingDiscrete.For(network.Prediction);
+        var sampling = ModelSamplingDiscrete.For(settings.Model);
         float[] sigmas = KSamplerSchedule.ForDenoise(sampling, settings.Scheduler, settings.SamplerName, settings.Steps, settings.Denoise);
         float[]? trimmed = KSamplerSchedule.Trim(sigmas, settings.StartStep, settings.LastStep, settings.ForceFullDenoise);
         Tensor samples;

@@ -69,8 +69,8 @@ public static class Schedulers
 
     private static float[] Normal(ModelSamplingDiscrete s, int steps, bool sgm)
     {
-        long start = s.Timestep(s.SigmaMax);
-        long end = s.Timestep(s.SigmaMin);
+        double start = s.TimestepOf(s.SigmaMax);
+        double end = s.TimestepOf(s.SigmaMin);
         bool appendZero = true;
         Tensor timesteps;
         if (sgm)

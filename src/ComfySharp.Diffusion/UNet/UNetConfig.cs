@@ -38,7 +38,7 @@ public sealed record UNetConfig
     public static UNetConfig Sd15 { get; } = new();
 
     /// <summary>Stable Diffusion 2.x (OpenCLIP-H context, 64-channel heads, linear projections).</summary>
-    public static UNetConfig Sd2 { get; } = new() { NumHeadChannels = 64, ContextDim = 1024, UseLinearInTransformer = true };
+    public static UNetConfig Sd2 { get; } = new() { NumHeads = -1, NumHeadChannels = 64, ContextDim = 1024, UseLinearInTransformer = true };
 
     /// <summary>SDXL base.</summary>
     public static UNetConfig Sdxl { get; } = new()
@@ -46,11 +46,36 @@ public sealed record UNetConfig
         ChannelMult = [1, 2, 4],
         TransformerDepth = [0, 2, 10],
         TransformerDepthMiddle = 10,
+        NumHeads = -1,
         NumHeadChannels = 64,
         ContextDim = 2048,
         UseLinearInTransformer = true,
         AdmInChannels = 2816,
     };
+
+    /// <summary>SDXL refiner (384 channels, CLIP-G context 1280, ADM 2560).</summary>
+    public static UNetConfig SdxlRefiner { get; } = new()
+    {
+        ModelChannels = 384,
+        ChannelMult = [1, 2, 4, 4],
+        TransformerDepth = [0, 4, 4, 0],
+        TransformerDepthMiddle = 4,
+        NumHeads = -1,
+        NumHeadChannels = 64,
+        ContextDim = 1280,
+        UseLinearInTransformer = true,
+        AdmInChannels = 2560,
+    };
+
+    /// <summary>Value equality, the per-level lists compared element by element.</summary>
+    public bool Equals(UNetConfig? other) =>
+        other is not null && InChannels == other.InChannels && OutChannels == other.OutChannels && ModelChannels == other.ModelChannels
+        && NumResBlocks == other.NumResBlocks && ChannelMult.SequenceEqual(other.ChannelMult) && TransformerDepth.SequenceEqual(other.TransformerDepth)
+        && TransformerDepthMiddle == other.TransformerDepthMiddle && HeadsFor(ModelChannels) == other.HeadsFor(other.ModelChannels)
+        && ContextDim == other.ContextDim && UseLinearInTransformer == other.UseLinearInTransformer && AdmInChannels == other.AdmInChannels;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(InChannels, ModelChannels, ContextDim, AdmInChannels, ChannelMult.Count, TransformerDepthMiddle);
 
     /// <summary>Heads and channels per head for a block of <paramref name="channels"/> channels.</summary>
     public (int Heads, int HeadDim) HeadsFor(int channels) =>

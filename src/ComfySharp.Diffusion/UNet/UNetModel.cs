@@ -115,6 +115,9 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
     /// <inheritdoc />
     public ScalarType ComputeType { get; private set; } = ScalarType.Float32;
 
+    /// <inheritdoc />
+    public int? AdmChannels => Config.AdmInChannels;
+
     /// <summary>Moves the weights to <paramref name="device"/> and converts them to <paramref name="computeType"/>.</summary>
     public UNetModel MoveTo(Device device, ScalarType computeType)
     {
@@ -135,6 +138,12 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(timesteps);
         ArgumentNullException.ThrowIfNull(context);
+        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
+        {
+            throw new NotSupportedException(Config.InChannels == 4
+                ? $"The UNet takes 4-channel latents; got shape [{string.Join(", ", x.shape)}]."
+                : $"This UNet takes {Config.InChannels} input channels (an inpainting or depth model needs its concat conditioning, which is not supported yet); got a latent of shape [{string.Join(", ", x.shape)}].");
+        }
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
         Device callerDevice = x.device;

@@ -11,7 +11,7 @@ public sealed class CLIPLoader : ComfyNode
     /// <summary>The model folder of text encoders.</summary>
     public const string FolderName = "text_encoders";
 
-    /// <summary>The model families offered (only <c>stable_diffusion</c> is implemented).</summary>
+    /// <summary>The model families offered (<c>stable_diffusion</c>: CLIP-L, ViT-H or ViT-bigG by width; <c>stable_cascade</c>: ViT-bigG).</summary>
     public static readonly IReadOnlyList<string> Types =
     [
         "stable_diffusion", "stable_cascade", "sd3", "stable_audio", "mochi", "ltxv", "pixart", "cosmos", "lumina2", "wan",
@@ -51,9 +51,9 @@ public sealed class CLIPLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(context);
         string name = inputs.Get(ClipName);
         string type = inputs.Get(Type);
-        if (type != "stable_diffusion")
+        if (type is not ("stable_diffusion" or "stable_cascade"))
         {
-            throw new NotSupportedException($"CLIPLoader type '{type}' is not supported by this server yet; only 'stable_diffusion' (CLIP-L) is.");
+            throw new NotSupportedException($"CLIPLoader type '{type}' is not supported by this server yet; 'stable_diffusion' (CLIP-L, OpenCLIP ViT-H or ViT-bigG) and 'stable_cascade' (ViT-bigG) are.");
         }
         ModelFolders folders = context.GetService<ModelFolders>();
         string path = folders.ResolveOrThrow(FolderName, name);

@@ -30,8 +30,7 @@ public sealed class CLIPSetLastLayer : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ClipModel clip = inputs.Get(Clip);
         int layer = (int)inputs.Get(StopAtClipLayer);
-        // Like the reference, an index beyond the model's depth means "the last layer".
-        int? index = Math.Abs(layer) > clip.Encoder.Config.Layers ? null : layer;
-        return ValueTask.FromResult(NodeOutput.Of(clip.WithLayer(index)));
+        // Like the reference, an index beyond a tower's depth means "the last layer" of that tower.
+        return ValueTask.FromResult(NodeOutput.Of(clip.WithClipLayer(layer)));
     }
 }

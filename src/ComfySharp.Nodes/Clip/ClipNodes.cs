@@ -12,5 +12,8 @@ public static class ClipNodes
         registry.Add<CLIPTextEncode>();
         registry.Add<CLIPSetLastLayer>();
         registry.Add<CLIPLoader>();
+        registry.Add<CLIPTextEncodeSDXL>();
+        registry.Add<CLIPTextEncodeSDXLRefiner>();
+        registry.Add<DualCLIPLoader>();
     }
 }

@@ -58,6 +58,7 @@ public sealed class LoraLoader : ComfyNode
             return ValueTask.FromResult(NodeOutput.Of(model, clip));
         }
         var file = _lora.Load(context.Services, inputs.Get(LoraName));
+        LoraApplication.EnsureAllKeysLoad(file, model, clip);
         ModelPatcher newModel = strengthModel == 0 ? model : LoraApplication.PatchModel(model, file, strengthModel);
         object newClip = strengthClip == 0 ? clip : LoraApplication.PatchClip(clip, file, strengthClip);
         return ValueTask.FromResult(NodeOutput.Of(newModel, newClip));

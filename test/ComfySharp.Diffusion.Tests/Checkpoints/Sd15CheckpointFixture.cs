@@ -22,7 +22,7 @@ public sealed class Sd15CheckpointFixture : IDisposable
     {
         Checkpoint.UNet?.Dispose();
         Checkpoint.Vae?.Dispose();
-        Checkpoint.Clip?.Encoder.Dispose();
+        Checkpoint.Clip?.DisposeEncoders();
     }
 }
 
