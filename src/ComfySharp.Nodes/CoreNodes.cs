@@ -17,5 +17,6 @@ public sealed class CoreNodes : INodePack
         Vae.VaeNodes.Register(registry);
         Clip.ClipNodes.Register(registry);
         Lora.LoraNodes.Register(registry);
+        Sampling.Custom.CustomSamplingNodes.Register(registry);
     }
 }
