@@ -18,5 +18,6 @@ public sealed class CoreNodes : INodePack
         Clip.ClipNodes.Register(registry);
         Lora.LoraNodes.Register(registry);
         Sampling.Custom.CustomSamplingNodes.Register(registry);
+        ModelMerging.ModelMergingNodes.Register(registry);
     }
 }
