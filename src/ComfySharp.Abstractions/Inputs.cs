@@ -302,6 +302,9 @@ public sealed class ComboInput : Input<string>
     /// <summary>The UI adds a companion widget that changes the value after each run.</summary>
     public bool ControlAfterGenerate { get; init; }
 
+    /// <summary>True when the options are computed per request (file lists) rather than fixed.</summary>
+    public bool HasDynamicOptions => _dynamicOptions is not null;
+
     /// <summary>The current option list.</summary>
     public IReadOnlyList<string> GetOptions(IServiceProvider services) => _options ?? _dynamicOptions!(services);
 

@@ -18,5 +18,7 @@ public sealed class CoreNodes : INodePack
         Clip.ClipNodes.Register(registry);
         Lora.LoraNodes.Register(registry);
         ModelSampling.ModelSamplingNodes.Register(registry);
+        Sampling.Custom.CustomSamplingNodes.Register(registry);
+        ModelMerging.ModelMergingNodes.Register(registry);
     }
 }

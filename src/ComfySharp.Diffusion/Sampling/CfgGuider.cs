@@ -12,45 +12,53 @@ namespace ComfySharp.Diffusion.Sampling;
 /// </summary>
 public sealed class CfgGuider
 {
-    private const int Positive = 0;
-    private const int Negative = 1;
     private readonly IDiffusionNetwork _network;
     private readonly ModelSamplingDiscrete _sampling;
+    private readonly GuidanceRule _rule;
     private readonly List<PreparedCond>[] _conds;
 
     /// <summary>Prepares the conditioning for a latent of height <paramref name="latentHeight"/> and width <paramref name="latentWidth"/>.</summary>
     public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, Conditioning positive, Conditioning negative, double cfg, long latentHeight, long latentWidth)
+        : this(network, sampling, new CfgRule(positive, negative, cfg), latentHeight, latentWidth)
+    {
+    }
+
+    /// <summary>Prepares the conditioning lists of <paramref name="rule"/> for a latent of the given size.</summary>
+    public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, GuidanceRule rule, long latentHeight, long latentWidth)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(sampling);
-        ArgumentNullException.ThrowIfNull(positive);
-        ArgumentNullException.ThrowIfNull(negative);
+        ArgumentNullException.ThrowIfNull(rule);
         _network = network;
         _sampling = sampling;
-        Cfg = cfg;
-        _conds =
-        [
-            positive.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: false)).ToList(),
-            negative.Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: true)).ToList(),
-        ];
-        // Every area entry gets a counterpart of the same area in the other list, so that both
+        _rule = rule;
+        _conds = rule.Conds
+            .Select((list, k) => (list ?? []).Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: k == rule.NegativeIndex)).ToList())
+            .ToArray();
+        // Every area entry gets a counterpart of the same area in each other list, so that all
         // predictions are averaged over the same regions.
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < _conds.Length; k++)
         {
             foreach (PreparedCond c in _conds[k].ToList())
             {
-                AddSameAreaIfNone(_conds[1 - k], c);
+                for (int other = 0; other < _conds.Length; other++)
+                {
+                    if (other != k)
+                    {
+                        AddSameAreaIfNone(_conds[other], c);
+                    }
+                }
             }
         }
     }
 
-    /// <summary>The guidance scale.</summary>
-    public double Cfg { get; }
+    /// <summary>The guidance scale of plain CFG (1 for other rules).</summary>
+    public double Cfg => _rule is CfgRule cfg ? cfg.Cfg : 1.0;
 
-    /// <summary>Also compute the unconditional prediction at cfg 1 (CFG++ samplers need it).</summary>
+    /// <summary>Also compute the unconditional prediction when the rule could skip it (CFG++ samplers need it).</summary>
     public bool AlwaysComputeUncond { get; init; }
 
-    /// <summary>The unconditional prediction of the last call (null when it was skipped).</summary>
+    /// <summary>The unconditional prediction of the last call (null when it was skipped or the rule has none).</summary>
     public Tensor? LastUncond { get; private set; }
 
     /// <summary>The guided prediction of the clean latent for x at σ ([B]).</summary>
@@ -59,25 +67,29 @@ public sealed class CfgGuider
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
         using var scope = NewDisposeScope();
-        bool skipUncond = Math.Abs(Cfg - 1.0) <= 1e-9 && !AlwaysComputeUncond;
-        Tensor[] outputs = CalcCondBatch(x, sigma, skipUncond);
-        Tensor cond = outputs[Positive];
-        Tensor uncond = outputs[Negative];
-        Tensor result = uncond.Add((cond - uncond).Mul(Cfg));
+        bool[] evaluate = _rule.Evaluate(AlwaysComputeUncond);
+        Tensor[] outputs = CalcCondBatch(x, sigma, evaluate);
+        Tensor result = _rule.Combine(x, outputs);
         LastUncond?.Dispose();
-        LastUncond = skipUncond ? null : uncond.DetachFromDisposeScope();
+        LastUncond = _rule.UncondIndex is { } u && evaluate[u] ? outputs[u].DetachFromDisposeScope() : null;
         return result.MoveToOuterDisposeScope();
     }
 
-    private Tensor[] CalcCondBatch(Tensor x, Tensor sigma, bool skipUncond)
+    private Tensor[] CalcCondBatch(Tensor x, Tensor sigma, bool[] evaluate)
     {
-        var sums = new[] { zeros_like(x), zeros_like(x) };
-        var counts = new[] { ones_like(x).Mul(1e-37), ones_like(x).Mul(1e-37) };
+        int n = _conds.Length;
+        var sums = new Tensor[n];
+        var counts = new Tensor[n];
+        for (int k = 0; k < n; k++)
+        {
+            sums[k] = zeros_like(x);
+            counts[k] = ones_like(x).Mul(1e-37);
+        }
         float sigma0 = sigma[0].item<float>();
         var toRun = new List<(AreaInput Input, int Which)>();
-        for (int which = 0; which < 2; which++)
+        for (int which = 0; which < n; which++)
         {
-            if (which == Negative && skipUncond)
+            if (!evaluate[which])
             {
                 continue;
             }
@@ -124,7 +136,7 @@ public sealed class CfgGuider
                 countView.AddInPlace(input.Mult);
             }
         }
-        return [sums[Positive] / counts[Positive], sums[Negative] / counts[Negative]];
+        return Enumerable.Range(0, n).Select(k => sums[k] / counts[k]).ToArray();
     }
 
     /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0; <paramref name="y"/> is the ADM vector of SDXL models.</summary>

@@ -18,20 +18,24 @@ public sealed record SamplingRequest
     public required ModelPatcher Model { get; init; }
     /// <summary>Initial noise, shaped like the latent.</summary>
     public required Tensor Noise { get; init; }
-    /// <summary>Positive conditioning.</summary>
-    public required Conditioning Positive { get; init; }
-    /// <summary>Negative conditioning.</summary>
-    public required Conditioning Negative { get; init; }
-    /// <summary>Guidance scale.</summary>
-    public required double Cfg { get; init; }
+    /// <summary>Positive conditioning (plain CFG, when <see cref="Guidance"/> is null).</summary>
+    public Conditioning? Positive { get; init; }
+    /// <summary>Negative conditioning (plain CFG, when <see cref="Guidance"/> is null).</summary>
+    public Conditioning? Negative { get; init; }
+    /// <summary>Guidance scale (plain CFG, when <see cref="Guidance"/> is null).</summary>
+    public double Cfg { get; init; } = 1.0;
+    /// <summary>Another guidance rule than CFG over <see cref="Positive"/> and <see cref="Negative"/> (custom sampling's guiders).</summary>
+    public GuidanceRule? Guidance { get; init; }
     /// <summary>The input latent in VAE space.</summary>
     public required Tensor LatentImage { get; init; }
     /// <summary>Noise mask (1 = resample), any spatial size, or null.</summary>
     public Tensor? DenoiseMask { get; init; }
     /// <summary>The σ list to run.</summary>
     public required float[] Sigmas { get; init; }
-    /// <summary>The sampler name.</summary>
-    public required string SamplerName { get; init; }
+    /// <summary>The sampler name (when <see cref="Sampler"/> is null).</summary>
+    public string SamplerName { get; init; } = "euler";
+    /// <summary>A sampler with its options (custom sampling's SAMPLER), used instead of <see cref="SamplerName"/>.</summary>
+    public SamplerDefinition? Sampler { get; init; }
     /// <summary>The seed (ancestral/SDE noise derives from it).</summary>
     public required ulong Seed { get; init; }
     /// <summary>Called after each step's first model evaluation.</summary>
@@ -60,7 +64,11 @@ public static class DiffusionSampling
         IDiffusionNetwork network = request.Model.Network;
         var sampling = ModelSamplingDiscrete.For(request.Model);
         double scale = network.LatentFormat.ScaleFactor;
-        SamplerDefinition sampler = SamplerRegistry.Get(request.SamplerName);
+        SamplerDefinition sampler = request.Sampler ?? SamplerRegistry.Get(request.SamplerName);
+        GuidanceRule rule = request.Guidance ?? new CfgRule(
+            request.Positive ?? throw new ArgumentException("Positive conditioning is required without a guidance rule.", nameof(request)),
+            request.Negative ?? throw new ArgumentException("Negative conditioning is required without a guidance rule.", nameof(request)),
+            request.Cfg);
 
         lock (network.Module)
         {
@@ -73,7 +81,7 @@ public static class DiffusionSampling
             }
             Tensor noise = request.Noise.to_type(ScalarType.Float32);
             Tensor? mask = request.DenoiseMask is null ? null : PrepareMask(request.DenoiseMask, noise.shape);
-            var guider = new CfgGuider(network, sampling, request.Positive, request.Negative, request.Cfg, latent.shape[2], latent.shape[3])
+            var guider = new CfgGuider(network, sampling, rule, latent.shape[2], latent.shape[3])
             {
                 AlwaysComputeUncond = sampler.NeedsUncondPrediction,
             };

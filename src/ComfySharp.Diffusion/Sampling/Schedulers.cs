@@ -109,7 +109,8 @@ public static class Schedulers
         return AppendZero(sigmas.data<float>().ToArray());
     }
 
-    private static float[] Beta(ModelSamplingDiscrete s, int steps, double alpha = 0.6, double beta = 0.6)
+    /// <summary>The beta schedule: timesteps at the inverse CDF of Beta(α, β), duplicates dropped.</summary>
+    public static float[] Beta(ModelSamplingDiscrete s, int steps, double alpha = 0.6, double beta = 0.6)
     {
         int total = s.Sigmas.Count - 1;
         var sigs = new List<float>();

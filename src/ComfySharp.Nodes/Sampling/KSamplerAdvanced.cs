@@ -12,7 +12,7 @@ public sealed class KSamplerAdvanced : ComfyNode
     /// <summary>The model.</summary>
     public static readonly SocketInput<ModelPatcher> Model = new("model", IOTypes.MODEL) { OneElementSpec = true };
     /// <summary>Whether to add noise.</summary>
-    public static readonly ComboInput AddNoise = new("add_noise", ["enable", "disable"]);
+    public static readonly ComboInput AddNoise = new("add_noise", ["enable", "disable"]) { OneElementSpec = true };
     /// <summary>The noise seed.</summary>
     public static readonly IntInput NoiseSeed = new("noise_seed") { Default = 0, Min = 0, Max = ulong.MaxValue, ControlAfterGenerate = true };
     /// <summary>The schedule length.</summary>
@@ -20,9 +20,9 @@ public sealed class KSamplerAdvanced : ComfyNode
     /// <summary>Guidance scale.</summary>
     public static readonly FloatInput Cfg = new("cfg") { Default = 8.0, Min = 0.0, Max = 100.0, Step = 0.1, Round = 0.01 };
     /// <summary>The sampler algorithm.</summary>
-    public static readonly ComboInput SamplerName = new("sampler_name", SamplerRegistry.Names);
+    public static readonly ComboInput SamplerName = new("sampler_name", SamplerRegistry.Names) { OneElementSpec = true };
     /// <summary>The schedule.</summary>
-    public static readonly ComboInput Scheduler = new("scheduler", Schedulers.Names);
+    public static readonly ComboInput Scheduler = new("scheduler", Schedulers.Names) { OneElementSpec = true };
     /// <summary>Positive conditioning.</summary>
     public static readonly SocketInput<ConditioningValue> Positive = new("positive", IOTypes.CONDITIONING) { OneElementSpec = true };
     /// <summary>Negative conditioning.</summary>
@@ -34,7 +34,7 @@ public sealed class KSamplerAdvanced : ComfyNode
     /// <summary>Step to stop at.</summary>
     public static readonly IntInput EndAtStep = new("end_at_step") { Default = 10000, Min = 0, Max = 10000 };
     /// <summary>Whether to keep the remaining noise when stopping early.</summary>
-    public static readonly ComboInput ReturnWithLeftoverNoise = new("return_with_leftover_noise", ["disable", "enable"]);
+    public static readonly ComboInput ReturnWithLeftoverNoise = new("return_with_leftover_noise", ["disable", "enable"]) { OneElementSpec = true };
 
     private static readonly NodeSchema Definition = new()
     {
