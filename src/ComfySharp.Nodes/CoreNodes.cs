@@ -17,5 +17,7 @@ public sealed class CoreNodes : INodePack
         Vae.VaeNodes.Register(registry);
         Clip.ClipNodes.Register(registry);
         Lora.LoraNodes.Register(registry);
+        Upscaling.UpscalingNodes.Register(registry);
+        ControlNet.ControlNetNodes.Register(registry);
     }
 }

@@ -111,7 +111,7 @@ public sealed class CfgGuider
             Tensor inputX = cat(batch.Select(b => b.Input.X).ToArray(), 0);
             Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
-            Tensor output = ApplyModel(inputX, sigmas, context);
+            Tensor output = ApplyModel(inputX, sigmas, context, first.Input.Control, batch.Count);
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -127,7 +127,10 @@ public sealed class CfgGuider
     }
 
     /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0.</summary>
-    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context)
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context) => ApplyModel(x, sigma, context, null, 1);
+
+    /// <summary>One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch).</summary>
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, ControlNet.IControlProvider? control, int batchedNumber)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -136,16 +139,19 @@ public sealed class CfgGuider
         Device device = _network.Device;
         Tensor xc = ModelSamplingDiscrete.CalculateInput(sigma, x);
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
-        Tensor eps = _network.Forward(
+        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
+        Tensor eps = (residuals is null ? _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),
-            context.to(_network.ComputeType).to(device)).to(ScalarType.Float32).cpu();
+            context.to(_network.ComputeType).to(device))
+            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), residuals))
+            .to(ScalarType.Float32).cpu();
         return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
     }
 
     private static bool CanConcat(AreaInput a, AreaInput b)
     {
-        if (!a.X.shape.SequenceEqual(b.X.shape))
+        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control))
         {
             return false;
         }
@@ -204,10 +210,15 @@ public sealed class CfgGuider
         conds.Add(c with { Context = smallest.Context });
     }
 
-    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area);
+    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area)
+    {
+        public ControlNet.IControlProvider? Control { get; init; }
+    }
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
     {
+        public ControlNet.IControlProvider? Control { get; init; }
+
         public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w)
         {
             long[]? area = entry.Get(ConditioningKeys.Area) switch
@@ -252,7 +263,10 @@ public sealed class CfgGuider
             double? end = entry.Get(ConditioningKeys.EndPercent) is { } ep ? sampling.PercentToSigma(Convert.ToDouble(ep, System.Globalization.CultureInfo.InvariantCulture)) : null;
             double strength = entry.Get(ConditioningKeys.Strength) is { } s ? Convert.ToDouble(s, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
             double maskStrength = entry.Get(ConditioningKeys.MaskStrength) is { } ms ? Convert.ToDouble(ms, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
-            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end);
+            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end)
+            {
+                Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
+            };
         }
 
         public AreaInput? AreaAndMult(Tensor x, float sigma)
@@ -314,7 +328,7 @@ public sealed class CfgGuider
                 }
             }
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
-            return new AreaInput(input, mult, context, area);
+            return new AreaInput(input, mult, context, area) { Control = Control };
         }
     }
 
