@@ -20,5 +20,7 @@ public sealed class CoreNodes : INodePack
         ModelSampling.ModelSamplingNodes.Register(registry);
         Sampling.Custom.CustomSamplingNodes.Register(registry);
         ModelMerging.ModelMergingNodes.Register(registry);
+        Upscaling.UpscalingNodes.Register(registry);
+        ControlNet.ControlNetNodes.Register(registry);
     }
 }

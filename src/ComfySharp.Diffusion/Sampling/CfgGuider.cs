@@ -124,7 +124,7 @@ public sealed class CfgGuider
             Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
             Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
-            Tensor output = ApplyModel(inputX, sigmas, context, y);
+            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count);
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -140,7 +140,10 @@ public sealed class CfgGuider
     }
 
     /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0; <paramref name="y"/> is the ADM vector of SDXL models.</summary>
-    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y = null)
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y = null) => ApplyModel(x, sigma, context, y, null, 1);
+
+    /// <summary>One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch).</summary>
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -149,17 +152,20 @@ public sealed class CfgGuider
         Device device = _network.Device;
         Tensor xc = ModelSamplingDiscrete.CalculateInput(sigma, x);
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
-        Tensor eps = _network.Forward(
+        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
+        Tensor eps = (residuals is null ? _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),
             context.to(_network.ComputeType).to(device),
-            y).to(ScalarType.Float32).cpu();
+            y)
+            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), y, residuals))
+            .to(ScalarType.Float32).cpu();
         return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
     }
 
     private static bool CanConcat(AreaInput a, AreaInput b)
     {
-        if (!a.X.shape.SequenceEqual(b.X.shape))
+        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control))
         {
             return false;
         }
@@ -218,12 +224,17 @@ public sealed class CfgGuider
         conds.Add(c with { Context = smallest.Context, Y = smallest.Y });
     }
 
-    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y);
+    private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y)
+    {
+        public ControlNet.IControlProvider? Control { get; init; }
+    }
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
     {
         /// <summary>The ADM vector [1, adm] of SDXL models, null for others.</summary>
         public Tensor? Y { get; init; }
+
+        public ControlNet.IControlProvider? Control { get; init; }
 
         public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, int? admChannels, bool negative)
         {
@@ -274,7 +285,11 @@ public sealed class CfgGuider
                 entry = entry.With(UNet.AdmEncoding.PromptType, "negative");
             }
             Tensor? y = UNet.AdmEncoding.Encode(admChannels, entry, h, w);
-            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end) { Y = y };
+            return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end)
+            {
+                Y = y,
+                Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
+            };
         }
 
         public AreaInput? AreaAndMult(Tensor x, float sigma)
@@ -337,7 +352,7 @@ public sealed class CfgGuider
             }
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
             Tensor? y = Y is null ? null : RepeatToBatch(Y, b);
-            return new AreaInput(input, mult, context, area, y);
+            return new AreaInput(input, mult, context, area, y) { Control = Control };
         }
     }
 

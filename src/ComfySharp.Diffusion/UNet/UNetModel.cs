@@ -12,7 +12,7 @@ namespace ComfySharp.Diffusion.UNet;
 /// checkpoint keys without <c>model.diffusion_model.</c>. Built on the CPU with uninitialised
 /// float32 weights; load with <see cref="StrictLoading"/>, then call <see cref="MoveTo"/>.
 /// </summary>
-public sealed class UNetModel : nn.Module, IDiffusionNetwork
+public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IControlledNetwork
 {
 #pragma warning disable IDE0044 // Fields are discovered by RegisterComponents; their names are checkpoint keys.
     private Sequential time_embed;
@@ -133,7 +133,10 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
     public long WeightBytes => parameters().Sum(p => p.NumberOfElements * p.ElementSize);
 
     /// <inheritdoc />
-    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null)
+    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null) => Forward(x, timesteps, context, y, null);
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y, ControlNet.ControlResiduals? control)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(timesteps);
@@ -167,9 +170,12 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork
             skips.Push(h);
         }
         h = RunBlock(middle_block, h, emb, ctx, null);
+        h = control?.ApplyToMiddle(h) ?? h; // ControlNet hook: middle residual
         foreach (var block in output_blocks)
         {
-            h = cat([h, skips.Pop()], 1);
+            int skipIndex = skips.Count - 1;
+            Tensor skip = skips.Pop();
+            h = cat([h, control?.ApplyToSkip(skip, skipIndex) ?? skip], 1); // ControlNet hook: skip residuals
             long[]? nextSize = skips.Count > 0 ? [skips.Peek().shape[2], skips.Peek().shape[3]] : null;
             h = RunBlock(block, h, emb, ctx, nextSize);
         }
