@@ -22,9 +22,13 @@ internal static class FrontendEndpoints
             }
             return Serve(context, WebUiAssets.RootIndex);
         });
-        app.GetOnly("/" + WebUiAssets.Folder, () => Results.Redirect(WebUiAssets.Folder + "/"));
-        app.GetOnly("/" + WebUiAssets.Folder + "/", (HttpContext context) =>
+        // Routing matches "/comfysharp" and "/comfysharp/" alike; the page needs the slash for its relative asset paths.
+        app.GetOnly("/" + WebUiAssets.Folder, (HttpContext context) =>
         {
+            if (!context.Request.Path.Value!.EndsWith('/'))
+            {
+                return Results.Redirect($"{context.Request.PathBase}/{WebUiAssets.Folder}/{context.Request.QueryString}");
+            }
             NoCache(context.Response);
             return Serve(context, WebUiAssets.FolderIndex);
         });

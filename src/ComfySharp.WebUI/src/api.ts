@@ -58,6 +58,14 @@ export class ComfyApi extends EventTarget {
     return this.fetch(route, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   }
 
+  /** POSTs JSON and reads the whole answer (an unread body counts as an aborted request); throws on an error status. */
+  async send(route: string, body: Json, method = "POST"): Promise<string> {
+    const response = await this.fetch(route, { method, headers: { "Content-Type": "application/json" }, body: method === "DELETE" ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${route}: ${response.status} ${text}`);
+    return text;
+  }
+
   /** A /view URL for an output image. */
   viewUrl(image: { filename: string; subfolder?: string; type?: string }): string {
     return this.url("view", { filename: image.filename, subfolder: image.subfolder ?? "", type: image.type ?? "output" });

@@ -76,7 +76,7 @@ export class ComfyApp extends EventTarget {
     if (this.restoring) return;
     const state = this.serializeText();
     if (state === this.lastState) return;
-    this.undo.push(this.lastState);
+    if (this.lastState) this.undo.push(this.lastState);
     if (this.undo.length > 50) this.undo.shift();
     this.redo.length = 0;
     this.lastState = state;
@@ -102,14 +102,18 @@ export class ComfyApp extends EventTarget {
     } finally {
       this.restoring = false;
     }
-    this.lastState = state;
-    localStorage.setItem(AUTOSAVE_KEY, state);
+    // The graph's own serialization after configure() is the state later checks compare against.
+    this.lastState = this.serializeText();
+    localStorage.setItem(AUTOSAVE_KEY, this.lastState);
     this.graph.setDirtyCanvas(true, true);
   }
 
   private watchChanges(canvasElement: HTMLCanvasElement): void {
     const later = () => setTimeout(() => this.checkState(), 0);
-    canvasElement.addEventListener("pointerup", later);
+    // The canvas captures the pointer while dragging, so the release is watched on the window (capture phase).
+    window.addEventListener("pointerup", later, true);
+    this.graph.onAfterChange = later;
+    canvasElement.addEventListener("dblclick", later);
     window.addEventListener("keyup", later);
     document.addEventListener("cs-graph-change", later);
     document.addEventListener("change", later);
@@ -179,8 +183,7 @@ export class ComfyApp extends EventTarget {
   async setSetting(id: string, value: Json): Promise<void> {
     this.settings[id] = value;
     this.applySettings();
-    const response = await this.api.postJson(`settings/${encodeURIComponent(id)}`, value);
-    if (!response.ok) throw new Error(`Saving setting ${id} failed: ${response.status}`);
+    await this.api.send(`settings/${encodeURIComponent(id)}`, value);
   }
 
   private applySettings(): void {
@@ -262,7 +265,7 @@ export class ComfyApp extends EventTarget {
   }
 
   async interrupt(): Promise<void> {
-    await this.api.postJson("interrupt", {});
+    await this.api.send("interrupt", {});
   }
 
   // ---- run state from /ws -------------------------------------------------------------------------------

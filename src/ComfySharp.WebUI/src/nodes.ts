@@ -152,7 +152,8 @@ function showImage(node: ComfyNode, url: string): void {
 function addUploadWidget(node: ComfyNode, combo: IBaseWidget, ctx: ComfyContext): void {
   const preview = () => {
     const name = String(combo.value ?? "");
-    if (!name) return;
+    // Only files the server listed: a workflow from elsewhere names images this server does not have.
+    if (!name || !(combo.options.values as string[]).includes(name)) return;
     const match = /^(.*?)(?: \[(input|output|temp)\])?$/.exec(name);
     const file = match?.[1] ?? name;
     const slash = file.lastIndexOf("/");
@@ -168,8 +169,9 @@ function addUploadWidget(node: ComfyNode, combo: IBaseWidget, ctx: ComfyContext)
     form.append("image", file);
     form.append("overwrite", "true");
     const response = await ctx.api.fetch("upload/image", { method: "POST", body: form });
-    if (!response.ok) throw new Error(`Upload failed: ${response.status}`);
-    const stored = (await response.json()) as { name: string; subfolder?: string };
+    const answer = await response.text();
+    if (!response.ok) throw new Error(`Upload failed: ${response.status} ${answer}`);
+    const stored = JSON.parse(answer) as { name: string; subfolder?: string };
     const name = stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
     const values = combo.options.values as string[];
     if (!values.includes(name)) values.push(name);

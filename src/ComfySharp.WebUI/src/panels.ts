@@ -105,13 +105,15 @@ export class Panels {
       const response = await this.app.api.fetch(`userdata/${encodeURIComponent(`workflows/${file}.json`)}?overwrite=true`, {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(this.app.serialize()),
       });
-      if (!response.ok) return this.toast(`Saving failed: ${response.status} ${await response.text()}`);
+      const answer = await response.text();
+      if (!response.ok) return this.toast(`Saving failed: ${response.status} ${answer}`);
       this.toast(`Saved workflows/${file}.json`, true);
       void this.render();
     });
     let files: string[] = [];
     const response = await this.app.api.fetch("userdata?dir=workflows&recurse=true");
-    if (response.ok) files = (await response.json()) as string[];
+    const listing = await response.text();
+    if (response.ok) files = JSON.parse(listing) as string[];
     const list = el("ul", { id: "workflow-list" }, ...files.filter((f) => f.endsWith(".json")).map((file) => {
       const open = el("button", {}, "Open");
       open.addEventListener("click", async () => {
@@ -121,7 +123,7 @@ export class Panels {
       });
       const remove = el("button", {}, "Delete");
       remove.addEventListener("click", async () => {
-        await this.app.api.fetch(`userdata/${encodeURIComponent(`workflows/${file}`)}`, { method: "DELETE" });
+        await this.app.api.send(`userdata/${encodeURIComponent(`workflows/${file}`)}`, null, "DELETE");
         void this.render();
       });
       return el("li", { dataset: { file } }, el("span", {}, file), open, remove);
@@ -145,14 +147,14 @@ export class Panels {
       const remove = el("button", {}, running ? "Interrupt" : "Delete");
       remove.addEventListener("click", async () => {
         if (running) await this.app.interrupt();
-        else await this.app.api.postJson("queue", { delete: [id] });
+        else await this.app.api.send("queue", { delete: [id] });
         void this.render();
       });
       return el("li", { dataset: { promptId: id } }, el("span", { title: id }, `${running ? "▶ running" : `#${item[0]}`} ${id.slice(0, 8)}`), remove);
     };
     const clear = el("button", {}, "Clear pending");
     clear.addEventListener("click", async () => {
-      await this.app.api.postJson("queue", { clear: true });
+      await this.app.api.send("queue", { clear: true });
       void this.render();
     });
     return el("div", {}, clear, el("ul", { id: "queue-list" }, ...data.queue_running.map((i) => row(i, true)), ...data.queue_pending.map((i) => row(i, false))));
@@ -163,7 +165,7 @@ export class Panels {
     const entries = Object.entries(data).reverse();
     const clear = el("button", {}, "Clear history");
     clear.addEventListener("click", async () => {
-      await this.app.api.postJson("history", { clear: true });
+      await this.app.api.send("history", { clear: true });
       void this.render();
     });
     const list = el("ul", { id: "history-list" }, ...entries.map(([id, entry]) => {
@@ -175,7 +177,7 @@ export class Panels {
       open.addEventListener("click", () => workflow && this.load(workflow));
       const remove = el("button", {}, "Delete");
       remove.addEventListener("click", async () => {
-        await this.app.api.postJson("history", { delete: [id] });
+        await this.app.api.send("history", { delete: [id] });
         void this.render();
       });
       return el("li", { dataset: { promptId: id, status: entry.status?.status_str ?? "" } }, thumb, el("span", { title: id }, `${entry.status?.status_str ?? "?"} ${id.slice(0, 8)}`), open, remove);

@@ -4,9 +4,11 @@ import { LGraph, LiteGraph, type LGraphNode } from "@comfyorg/litegraph";
 /** The default text-to-image graph (checkpoint, two prompts, empty latent, KSampler, VAE decode, save). */
 export function buildDefaultGraph(graph: LGraph): void {
   graph.clear();
-  const add = (type: string, pos: [number, number], values: Record<string, unknown> = {}, size?: [number, number]): LGraphNode => {
+  // Node ids as in the reference's default graph, which scripts that edit its API export rely on ("6" = positive prompt).
+  const add = (id: number, type: string, pos: [number, number], values: Record<string, unknown> = {}, size?: [number, number]): LGraphNode => {
     const node = LiteGraph.createNode(type);
     if (!node) throw new Error(`The server has no ${type} node.`);
+    node.id = id;
     node.pos = pos;
     if (size) node.size = size;
     graph.add(node);
@@ -16,13 +18,13 @@ export function buildDefaultGraph(graph: LGraph): void {
     }
     return node;
   };
-  const sampler = add("KSampler", [863, 186], { seed: 156680208700286, steps: 20, cfg: 8, sampler_name: "euler", scheduler: "normal", denoise: 1 }, [315, 262]);
-  const checkpoint = add("CheckpointLoaderSimple", [26, 474], { ckpt_name: "v1-5-pruned-emaonly.safetensors" }, [315, 98]);
-  const latent = add("EmptyLatentImage", [473, 609], { width: 512, height: 512, batch_size: 1 }, [315, 106]);
-  const positive = add("CLIPTextEncode", [415, 186], { text: "beautiful scenery nature glass bottle landscape, , purple galaxy bottle," }, [422, 164]);
-  const negative = add("CLIPTextEncode", [413, 389], { text: "text, watermark" }, [425, 180]);
-  const decode = add("VAEDecode", [1209, 188], {}, [210, 46]);
-  const save = add("SaveImage", [1451, 189], { filename_prefix: "ComfyUI" }, [210, 270]);
+  const sampler = add(3, "KSampler", [863, 186], { seed: 156680208700286, steps: 20, cfg: 8, sampler_name: "euler", scheduler: "normal", denoise: 1 }, [315, 262]);
+  const checkpoint = add(4, "CheckpointLoaderSimple", [26, 474], { ckpt_name: "v1-5-pruned-emaonly.safetensors" }, [315, 98]);
+  const latent = add(5, "EmptyLatentImage", [473, 609], { width: 512, height: 512, batch_size: 1 }, [315, 106]);
+  const positive = add(6, "CLIPTextEncode", [415, 186], { text: "beautiful scenery nature glass bottle landscape, , purple galaxy bottle," }, [422, 164]);
+  const negative = add(7, "CLIPTextEncode", [413, 389], { text: "text, watermark" }, [425, 180]);
+  const decode = add(8, "VAEDecode", [1209, 188], {}, [210, 46]);
+  const save = add(9, "SaveImage", [1451, 189], { filename_prefix: "ComfyUI" }, [210, 270]);
   checkpoint.connect(0, sampler, 0);
   latent.connect(0, sampler, 3);
   checkpoint.connect(1, positive, 0);
