@@ -12,6 +12,8 @@ public static class DirectoryPreparation
         Directory.CreateDirectory(directories.Input);
         Directory.CreateDirectory(directories.Output);
         Directory.CreateDirectory(directories.User);
+        // The reference creates the default user's workflow folder at start; the frontends list it with /userdata?dir=workflows.
+        Directory.CreateDirectory(Path.Combine(directories.User, "default", "workflows"));
         EmptyTemp(directories);
     }
 
