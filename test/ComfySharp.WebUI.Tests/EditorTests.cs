@@ -135,6 +135,29 @@ public sealed class EditorTests(BrowserFixture fixture) : IClassFixture<BrowserF
         ui.AssertClean();
     }
 
+    [Fact]
+    public async Task Copy_paste_and_groups_work_from_keyboard_and_context_menu()
+    {
+        await using UiPage ui = await fixture.OpenAsync("copy-paste-group");
+        JsonNode title = (await ui.EvalAsync("""
+            const app = window.comfysharp; const n = app.graph.getNodeById(8);
+            const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 50, n.pos[1] - 15]);
+            const r = app.canvas.canvas.getBoundingClientRect(); return [r.left + x, r.top + y];
+            """))!;
+        await ui.Page.Mouse.ClickAsync(title[0]!.GetValue<float>(), title[1]!.GetValue<float>());
+        await ui.Page.Keyboard.PressAsync("Control+c");
+        await ui.Page.Mouse.MoveAsync(300, 800);
+        await ui.Page.Keyboard.PressAsync("Control+v");
+        JsonObject graph = await ui.GraphAsync();
+        Assert.Equal(2, graph["nodes"]!.AsArray().Count(n => n!["type"]!.GetValue<string>() == "VAEDecode"));
+
+        await ui.Page.Mouse.ClickAsync(700, 820, new MouseClickOptions { Button = MouseButton.Right });
+        await ui.Page.ClickAsync(".litecontextmenu .litemenu-entry:has-text('Add Group')");
+        await ComfySharp.TestKit.ComfyTestServer.WaitUntilAsync(async () => (await ui.GraphAsync())["groups"]!.AsArray().Count == 1);
+        await ui.ScreenshotAsync("pasted-and-grouped");
+        ui.AssertClean();
+    }
+
     private static string Node(string type) => $"window.comfysharp.graph.nodes.find(n => n.type === '{type}')";
 
     private static async Task DragAsync(UiPage ui, string fromScript, string toScript)
