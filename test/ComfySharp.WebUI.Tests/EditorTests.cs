@@ -77,23 +77,38 @@ public sealed class EditorTests(BrowserFixture fixture) : IClassFixture<BrowserF
         // Figures, not assertions on speed: first paint, first contentful paint and time to interactive (the editor drawn
         // and taking input), for a first visit (empty cache) and for reloads, written to TestResults/webui/load-times.txt.
         var lines = new List<string> { "visit\tfirst-paint ms\tfirst-contentful-paint ms\tinteractive ms\ttransferred bytes" };
-        await using UiPage ui = await fixture.OpenAsync("load-times");
-        for (int visit = 0; visit < 6; visit++)
+        // The first visit is also the server's first (its JIT) and the browser's; a new context then has an empty cache but a warm server.
+        string[] visits = ["first (cold server)", "reload 1", "reload 2", "reload 3", "new context 1", "new context 2", "new context 3"];
+        UiPage ui = await fixture.OpenAsync("load-times");
+        try
         {
-            if (visit > 0)
+            foreach (string visit in visits)
             {
-                await ui.ReloadAsync();
+                if (visit.StartsWith("reload", StringComparison.Ordinal))
+                {
+                    await ui.ReloadAsync();
+                }
+                else if (visit.StartsWith("new context", StringComparison.Ordinal))
+                {
+                    ui.AssertClean();
+                    await ui.DisposeAsync();
+                    ui = await fixture.OpenAsync("load-times");
+                }
+                JsonNode m = (await ui.EvalAsync("""
+                    const paint = Object.fromEntries(performance.getEntriesByType("paint").map(e => [e.name, Math.round(e.startTime)]));
+                    const bytes = performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation")).reduce((s, e) => s + (e.transferSize || 0), 0);
+                    return [paint["first-paint"] ?? -1, paint["first-contentful-paint"] ?? -1, Number(document.body.dataset.readyMs), bytes];
+                    """))!;
+                lines.Add($"{visit}\t{m[0]}\t{m[1]}\t{m[2]}\t{m[3]}");
+                Assert.InRange(m[2]!.GetValue<int>(), 1, 30_000);
             }
-            JsonNode m = (await ui.EvalAsync("""
-                const paint = Object.fromEntries(performance.getEntriesByType("paint").map(e => [e.name, Math.round(e.startTime)]));
-                const bytes = performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation")).reduce((s, e) => s + (e.transferSize || 0), 0);
-                return [paint["first-paint"] ?? -1, paint["first-contentful-paint"] ?? -1, Number(document.body.dataset.readyMs), bytes];
-                """))!;
-            lines.Add($"{(visit == 0 ? "first" : $"reload {visit}")}\t{m[0]}\t{m[1]}\t{m[2]}\t{m[3]}");
-            Assert.InRange(m[2]!.GetValue<int>(), 1, 30_000);
+            ui.AssertClean();
+        }
+        finally
+        {
+            await ui.DisposeAsync();
         }
         await File.WriteAllLinesAsync(Path.Combine(BrowserFixture.ArtifactsDirectory, "load-times.txt"), lines);
-        ui.AssertClean();
     }
 
     [Fact]
