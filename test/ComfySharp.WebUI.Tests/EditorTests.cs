@@ -77,23 +77,38 @@ public sealed class EditorTests(BrowserFixture fixture) : IClassFixture<BrowserF
         // Figures, not assertions on speed: first paint, first contentful paint and time to interactive (the editor drawn
         // and taking input), for a first visit (empty cache) and for reloads, written to TestResults/webui/load-times.txt.
         var lines = new List<string> { "visit\tfirst-paint ms\tfirst-contentful-paint ms\tinteractive ms\ttransferred bytes" };
-        await using UiPage ui = await fixture.OpenAsync("load-times");
-        for (int visit = 0; visit < 6; visit++)
+        // The first visit is also the server's first (its JIT) and the browser's; a new context then has an empty cache but a warm server.
+        string[] visits = ["first (cold server)", "reload 1", "reload 2", "reload 3", "new context 1", "new context 2", "new context 3"];
+        UiPage ui = await fixture.OpenAsync("load-times");
+        try
         {
-            if (visit > 0)
+            foreach (string visit in visits)
             {
-                await ui.ReloadAsync();
+                if (visit.StartsWith("reload", StringComparison.Ordinal))
+                {
+                    await ui.ReloadAsync();
+                }
+                else if (visit.StartsWith("new context", StringComparison.Ordinal))
+                {
+                    ui.AssertClean();
+                    await ui.DisposeAsync();
+                    ui = await fixture.OpenAsync("load-times");
+                }
+                JsonNode m = (await ui.EvalAsync("""
+                    const paint = Object.fromEntries(performance.getEntriesByType("paint").map(e => [e.name, Math.round(e.startTime)]));
+                    const bytes = performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation")).reduce((s, e) => s + (e.transferSize || 0), 0);
+                    return [paint["first-paint"] ?? -1, paint["first-contentful-paint"] ?? -1, Number(document.body.dataset.readyMs), bytes];
+                    """))!;
+                lines.Add($"{visit}\t{m[0]}\t{m[1]}\t{m[2]}\t{m[3]}");
+                Assert.InRange(m[2]!.GetValue<int>(), 1, 30_000);
             }
-            JsonNode m = (await ui.EvalAsync("""
-                const paint = Object.fromEntries(performance.getEntriesByType("paint").map(e => [e.name, Math.round(e.startTime)]));
-                const bytes = performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation")).reduce((s, e) => s + (e.transferSize || 0), 0);
-                return [paint["first-paint"] ?? -1, paint["first-contentful-paint"] ?? -1, Number(document.body.dataset.readyMs), bytes];
-                """))!;
-            lines.Add($"{(visit == 0 ? "first" : $"reload {visit}")}\t{m[0]}\t{m[1]}\t{m[2]}\t{m[3]}");
-            Assert.InRange(m[2]!.GetValue<int>(), 1, 30_000);
+            ui.AssertClean();
+        }
+        finally
+        {
+            await ui.DisposeAsync();
         }
         await File.WriteAllLinesAsync(Path.Combine(BrowserFixture.ArtifactsDirectory, "load-times.txt"), lines);
-        ui.AssertClean();
     }
 
     [Fact]
@@ -132,6 +147,29 @@ public sealed class EditorTests(BrowserFixture fixture) : IClassFixture<BrowserF
         Assert.Empty((await ui.GraphAsync())["links"]!.AsArray());
         await ui.Page.Keyboard.PressAsync("Control+y");
         Assert.Single((await ui.GraphAsync())["links"]!.AsArray());
+        ui.AssertClean();
+    }
+
+    [Fact]
+    public async Task Copy_paste_and_groups_work_from_keyboard_and_context_menu()
+    {
+        await using UiPage ui = await fixture.OpenAsync("copy-paste-group");
+        JsonNode title = (await ui.EvalAsync("""
+            const app = window.comfysharp; const n = app.graph.getNodeById(8);
+            const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 50, n.pos[1] - 15]);
+            const r = app.canvas.canvas.getBoundingClientRect(); return [r.left + x, r.top + y];
+            """))!;
+        await ui.Page.Mouse.ClickAsync(title[0]!.GetValue<float>(), title[1]!.GetValue<float>());
+        await ui.Page.Keyboard.PressAsync("Control+c");
+        await ui.Page.Mouse.MoveAsync(300, 800);
+        await ui.Page.Keyboard.PressAsync("Control+v");
+        JsonObject graph = await ui.GraphAsync();
+        Assert.Equal(2, graph["nodes"]!.AsArray().Count(n => n!["type"]!.GetValue<string>() == "VAEDecode"));
+
+        await ui.Page.Mouse.ClickAsync(700, 820, new MouseClickOptions { Button = MouseButton.Right });
+        await ui.Page.ClickAsync(".litecontextmenu .litemenu-entry:has-text('Add Group')");
+        await ComfySharp.TestKit.ComfyTestServer.WaitUntilAsync(async () => (await ui.GraphAsync())["groups"]!.AsArray().Count == 1);
+        await ui.ScreenshotAsync("pasted-and-grouped");
         ui.AssertClean();
     }
 
