@@ -82,7 +82,7 @@ internal static class ApiKeyAuthentication
         ApiKeyAuthenticator authenticator = app.Services.GetRequiredService<ApiKeyAuthenticator>();
         app.Use(async (context, next) =>
         {
-            if (OperationsEndpoints.AnonymousPaths.Contains(context.Request.Path.Value ?? "", StringComparer.Ordinal))
+            if (OperationsEndpoints.AnonymousPaths.Contains(context.Request.Path.Value ?? "", StringComparer.Ordinal) || IsWebUiPage(context.Request))
             {
                 await next(context).ConfigureAwait(false);
                 return;
@@ -115,6 +115,19 @@ internal static class ApiKeyAuthentication
         }
         string token = request.Query["token"].ToString();
         return token.Length > 0 ? token : null;
+    }
+
+    // The built-in editor's page and bundle hold no user data; the page must load without a key so that it can
+    // ask for one (or read ?token=) and then send it on every API request and on the socket.
+    private static bool IsWebUiPage(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            return false;
+        }
+        string path = request.Path.Value ?? "";
+        string folder = "/" + Frontend.WebUiAssets.Folder;
+        return path == "/" || path == folder || path.StartsWith(folder + "/", StringComparison.Ordinal);
     }
 
     private static bool IsView(PathString path) => path.Equals("/view", StringComparison.Ordinal) || path.Equals("/api/view", StringComparison.Ordinal);

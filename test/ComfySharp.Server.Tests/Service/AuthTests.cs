@@ -135,7 +135,8 @@ public sealed class AuthTests
                     request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
                 }
                 using HttpResponseMessage response = await client.SendAsync(request);
-                bool anonymousRoute = path is "api/health" or "api/ready";
+                // The probes, and the built-in editor's page and bundle (no user data; the page then sends its key).
+                bool anonymousRoute = path is "api/health" or "api/ready" || (method is "GET" or "HEAD" && (path is "" or "comfysharp" || path.StartsWith("comfysharp/", StringComparison.Ordinal)));
                 if ((response.StatusCode == HttpStatusCode.Unauthorized) == anonymousRoute)
                 {
                     wrong.Add($"{name}: {method} /{path} -> {(int)response.StatusCode}");
