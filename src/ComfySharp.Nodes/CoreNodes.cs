@@ -19,5 +19,6 @@ public sealed class CoreNodes : INodePack
         Lora.LoraNodes.Register(registry);
         Upscaling.UpscalingNodes.Register(registry);
         ControlNet.ControlNetNodes.Register(registry);
+        ClipVision.ClipVisionNodes.Register(registry);
     }
 }
