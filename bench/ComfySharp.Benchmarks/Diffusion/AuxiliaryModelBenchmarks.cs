@@ -5,7 +5,6 @@ using ComfySharp.Diffusion.Sampling;
 using ComfySharp.Diffusion.UNet;
 using ComfySharp.Diffusion.Upscale;
 using ComfySharp.Torch.Tensors;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Benchmarks.Diffusion;
@@ -16,7 +15,7 @@ namespace ComfySharp.Benchmarks.Diffusion;
 /// SD1.5 ControlNet for one sampling step at 512×512 (cond + uncond batch of 2, 64×64 latent, 512×512 hint).
 /// dotnet run -c Release --project bench/ComfySharp.Benchmarks -- --filter '*AuxiliaryModelBenchmarks*' --inProcess
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 1)]
 public class AuxiliaryModelBenchmarks
 {
     private RrdbNet _esrgan = null!;
@@ -30,10 +29,8 @@ public class AuxiliaryModelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _esrgan = new RrdbNet(new RrdbConfig(3, 3, 64, 32, 23, 2, 1));
-        Randomise(_esrgan);
-        _controlNet = new ControlNetModel(UNetConfig.Sd15, 3);
-        Randomise(_controlNet);
+        _esrgan = Randomise(new RrdbNet(new RrdbConfig(3, 3, 64, 32, 23, 2, 1)));
+        _controlNet = Randomise(new ControlNetModel(UNetConfig.Sd15, 3));
         var generator = new Generator(1);
         _image = rand([1, 512, 512, 3], generator: generator);
         _latent = randn([2, 4, 64, 64], generator: generator);
@@ -56,7 +53,19 @@ public class AuxiliaryModelBenchmarks
         return _controlNet.Forward(_latent, _hint, _timesteps, _context).Middle[0, 0, 0, 0].item<float>();
     }
 
-    private static void Randomise(nn.Module module)
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _esrgan?.Dispose();
+        _controlNet?.Dispose();
+        _image?.Dispose();
+        _latent?.Dispose();
+        _hint?.Dispose();
+        _context?.Dispose();
+        _timesteps?.Dispose();
+    }
+
+    private static T Randomise<T>(T module) where T : nn.Module
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -66,5 +75,6 @@ public class AuxiliaryModelBenchmarks
             long fanIn = parameter.dim() > 1 ? parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b) : 1;
             parameter.copy_(randn(parameter.shape, generator: generator).Mul(1.0 / Math.Sqrt(fanIn)));
         }
+        return module;
     }
 }
