@@ -22,5 +22,6 @@ public sealed class CoreNodes : INodePack
         ModelMerging.ModelMergingNodes.Register(registry);
         Upscaling.UpscalingNodes.Register(registry);
         ControlNet.ControlNetNodes.Register(registry);
+        ClipVision.ClipVisionNodes.Register(registry);
     }
 }

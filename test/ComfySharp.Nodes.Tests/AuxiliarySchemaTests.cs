@@ -18,6 +18,7 @@ public sealed class AuxiliarySchemaTests
         var registry = new NodeRegistry();
         ComfySharp.Nodes.Upscaling.UpscalingNodes.Register(registry);
         ComfySharp.Nodes.ControlNet.ControlNetNodes.Register(registry);
+        ComfySharp.Nodes.ClipVision.ClipVisionNodes.Register(registry);
         return registry;
     }
 
