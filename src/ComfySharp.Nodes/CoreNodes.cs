@@ -19,5 +19,6 @@ public sealed class CoreNodes : INodePack
         Lora.LoraNodes.Register(registry);
         Sampling.Custom.CustomSamplingNodes.Register(registry);
         ModelMerging.ModelMergingNodes.Register(registry);
+        Primitives.PrimitiveNodes.Register(registry);
     }
 }
