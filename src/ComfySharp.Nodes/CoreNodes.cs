@@ -23,5 +23,6 @@ public sealed class CoreNodes : INodePack
         Upscaling.UpscalingNodes.Register(registry);
         ControlNet.ControlNetNodes.Register(registry);
         ClipVision.ClipVisionNodes.Register(registry);
+        Primitives.PrimitiveNodes.Register(registry);
     }
 }

@@ -25,5 +25,8 @@ public static class ImageNodes
         registry.Add<ImageQuantize>();
         registry.Add<ImageCompositeMasked>();
         registry.Add<RebatchImages>();
+        registry.Add<ImageFlip>();
+        registry.Add<ImageRotate>();
+        registry.Add<RepeatImageBatch>();
     }
 }

@@ -20,5 +20,9 @@ public static class LatentNodes
         registry.Add<LatentFromBatch>();
         registry.Add<RepeatLatentBatch>();
         registry.Add<SetLatentNoiseMask>();
+        registry.Add<LatentAdd>();
+        registry.Add<LatentSubtract>();
+        registry.Add<LatentMultiply>();
+        registry.Add<LatentInterpolate>();
     }
 }

@@ -19,5 +19,9 @@ public static class ModelMergingNodes
         registry.Add<ModelMergeSD1>();
         registry.Add<ModelMergeSD2>();
         registry.Add<ModelMergeSDXL>();
+        registry.Add<CheckpointSave>();
+        registry.Add<CLIPSave>();
+        registry.Add<VAESave>();
+        registry.Add<ModelSave>();
     }
 }

@@ -46,6 +46,13 @@ public sealed class ImagingSchemaTests
         { "LatentFromBatch", "Latent From Batch", "latent/batch", "nodes", false, "samples batch_index length" },
         { "RepeatLatentBatch", "Repeat Latent Batch", "latent/batch", "nodes", false, "samples amount" },
         { "SetLatentNoiseMask", "Set Latent Noise Mask", "latent/inpaint", "nodes", false, "samples mask" },
+        { "ImageFlip", null, "image/transform", "comfy_extras.nodes_images", true, "image flip_method" },
+        { "ImageRotate", null, "image/transform", "comfy_extras.nodes_images", true, "image rotation" },
+        { "RepeatImageBatch", null, "image/batch", "comfy_extras.nodes_images", true, "image amount" },
+        { "LatentAdd", null, "latent/advanced", "comfy_extras.nodes_latent", true, "samples1 samples2" },
+        { "LatentSubtract", null, "latent/advanced", "comfy_extras.nodes_latent", true, "samples1 samples2" },
+        { "LatentMultiply", null, "latent/advanced", "comfy_extras.nodes_latent", true, "samples multiplier" },
+        { "LatentInterpolate", null, "latent/advanced", "comfy_extras.nodes_latent", true, "samples1 samples2 ratio" },
     };
 
     private static NodeRegistry Registry()
