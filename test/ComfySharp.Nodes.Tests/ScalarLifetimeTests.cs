@@ -124,8 +124,10 @@ public sealed class ScalarLifetimeTests
         }
         var signature = metadata.GetBlobReader(member.Signature);
         var decoded = new SignatureDecoder<string, object?>(new TypeNames(), metadata, null).DecodeMethodSignature(ref signature);
-        // a + b, a.add(b) and a.add_(b) call add(b, alpha: 1) with an implicit Scalar inside TorchSharp.
-        if (memberName is "op_Addition" or "add" or "add_" && decoded.ParameterTypes.All(p => p == "Tensor") && decoded.ParameterTypes.Length == (isOperator ? 2 : 1))
+        // a + b, a.add(b) and a.add_(b) call add(b, alpha: 1) with an implicit Scalar inside TorchSharp; so do the
+        // one-argument t.add(scalar) and t.add_(scalar) (read from TorchSharp 0.107's IL).
+        if ((memberName is "op_Addition" && decoded.ParameterTypes.All(p => p == "Tensor") && decoded.ParameterTypes.Length == 2)
+            || (memberName is "add" or "add_" && decoded.ParameterTypes.Length == 1))
         {
             return true;
         }

@@ -24,6 +24,13 @@ public static class ScalarMath
     /// Runs <paramref name="op"/> with <paramref name="scalar"/> and disposes the Scalar afterwards, keeping
     /// <paramref name="tensor"/> reachable until the native call has returned.
     /// </summary>
+    /// <summary>
+    /// The alpha of <c>t + s</c>: TorchSharp's one-argument <c>add(Scalar)</c> converts the number 1 to a Scalar
+    /// itself and can lose it to the finalizer mid-call, so every add passes this one, which is never collected.
+    /// Same type (Int32) as the implicit one, so results are bit-identical.
+    /// </summary>
+    private static readonly Scalar UnitAlpha = 1.ToScalar();
+
     private static Tensor WithScalar(Tensor tensor, Scalar scalar, Func<Tensor, Scalar, Tensor> op)
     {
         using (scalar)
@@ -49,16 +56,16 @@ public static class ScalarMath
     }
 
     /// <summary><c>t + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s, UnitAlpha));
 
     /// <summary><c>t + value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s, UnitAlpha));
 
     /// <summary><c>t + value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s, UnitAlpha));
 
     /// <summary><c>t + value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
-    public static Tensor Add(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s, UnitAlpha));
 
     /// <summary><c>t - value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
     public static Tensor Sub(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.sub(s));
@@ -100,28 +107,28 @@ public static class ScalarMath
     public static Tensor RSub(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
         using Tensor inner = t.negative();
-        return inner.add(s);
+        return inner.add(s, UnitAlpha);
     });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="long"/> (Int64) Scalar.</summary>
     public static Tensor RSub(this Tensor tensor, long value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
         using Tensor inner = t.negative();
-        return inner.add(s);
+        return inner.add(s, UnitAlpha);
     });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="float"/> (Float32) Scalar.</summary>
     public static Tensor RSub(this Tensor tensor, float value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
         using Tensor inner = t.negative();
-        return inner.add(s);
+        return inner.add(s, UnitAlpha);
     });
 
     /// <summary><c>value - t</c>, computed like TorchSharp's operator as <c>(-t) + value</c> with a <see cref="double"/> (Float64) Scalar.</summary>
     public static Tensor RSub(this Tensor tensor, double value) => WithScalar(tensor, value.ToScalar(), static (t, s) =>
     {
         using Tensor inner = t.negative();
-        return inner.add(s);
+        return inner.add(s, UnitAlpha);
     });
 
     /// <summary><c>value / t</c>, computed like TorchSharp's operator as <c>(1 / t) * value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
