@@ -179,6 +179,7 @@ internal static class ApiKeyAuthentication
             body["extra_data"] = extra;
         }
         extra[PromptOwnership.OwnerKey] = user.Name;
+        extra[WebhookDispatcher.KeyIdKey] = user.KeyId;
         string clientId = body["client_id"] is JsonValue c && c.GetValueKind() == System.Text.Json.JsonValueKind.String ? c.GetValue<string>()
             : extra["client_id"] is JsonValue e && e.GetValueKind() == System.Text.Json.JsonValueKind.String ? e.GetValue<string>() : "";
         body["client_id"] = ScopedClientId(user, clientId.Length > 0 ? clientId : "prompts");

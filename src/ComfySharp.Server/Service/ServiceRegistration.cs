@@ -9,12 +9,15 @@ internal static class ServiceRegistration
 {
     public static IServiceCollection AddComfyService(this IServiceCollection services, ComfyServerOptions options, string databasePath)
     {
+        // Users, keys and webhook deliveries live in the SQLite file even with --in-memory (keys are made
+        // before the server starts); the store opens the file only when first asked for.
+        services.AddSingleton(new ServiceDatabase(databasePath));
+        services.AddSingleton(_ => new SqliteAccountStore(databasePath));
         if (options.RequireAuth)
         {
-            // Users and keys live in the SQLite file even with --in-memory: keys are made before the server starts.
-            services.AddSingleton(_ => new SqliteAccountStore(databasePath));
             services.AddSingleton(sp => new ApiKeyAuthenticator(sp.GetRequiredService<SqliteAccountStore>()));
         }
+        services.AddHostedService<WebhookDispatcher>();
         // The routes added here answer in the reference's snake_case, like every ComfyUI route.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddOpenApi(o =>

@@ -69,6 +69,7 @@ public sealed class OperationsTests
         await RunAsync(server, Graph());
         await RunAsync(server, Graph());
         await using var socket = await server.ConnectAsync("metrics-socket");
+        await socket.NextAsync(); // the connect-time status: the hub has registered the socket
         PrometheusText after = await ScrapeAsync(server);
         after.CheckHistograms();
 
