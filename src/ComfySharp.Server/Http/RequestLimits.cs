@@ -65,6 +65,11 @@ public static class RequestLimits
                     {
                         throw new RequestRejectedException("The JSON body has an object with a duplicate key.", ex);
                     }
+                    catch (InvalidOperationException ex)
+                    {
+                        // The reader refuses to unescape a key with a lone surrogate.
+                        throw new RequestRejectedException("The JSON body has a key with a lone UTF-16 surrogate.", ex);
+                    }
                     foreach (var (key, child) in members)
                     {
                         CheckText(key);
@@ -81,7 +86,17 @@ public static class RequestLimits
                     CheckNumber(v.ToJsonString());
                     break;
                 case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                    CheckText(v.GetValue<string>());
+                    string text;
+                    try
+                    {
+                        text = v.GetValue<string>();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        // The reader refuses to unescape a lone surrogate; anything reading the value later would fail the same way.
+                        throw new RequestRejectedException("The JSON body has a string with a lone UTF-16 surrogate.", ex);
+                    }
+                    CheckText(text);
                     break;
             }
         }
