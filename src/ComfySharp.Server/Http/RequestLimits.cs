@@ -146,8 +146,10 @@ public static class RequestLimits
 
     private static string Shorten(string token) => token.Length <= 40 ? token : token[..40] + "...";
 
+    // Only the reader's depth limit ("The maximum configured depth of 128 has been exceeded"); other syntax
+    // errors (an unclosed "{" also speaks of depth) stay invalid JSON, which answers 500 as API.md §0.2 says.
     private static bool IsTooDeep(JsonException ex) =>
-        ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase);
+        ex.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>A request refused before anything is stored or run: 400 with the spec's error shape.</summary>
