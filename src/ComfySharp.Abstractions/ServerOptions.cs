@@ -22,6 +22,16 @@ public sealed record ServerOptions
     /// </summary>
     public long MaxImagePixels { get; init; } = DefaultMaxImagePixels;
 
+    /// <summary>
+    /// The default cap on one tensor a node creates from its inputs: 2^30 elements (4 GiB of float32).
+    /// libtorch would try to allocate whatever it is asked for; a widget of 16384 × 16384 × 4096 must
+    /// fail as a node error instead of taking the machine's memory (and the process) down.
+    /// </summary>
+    public const long DefaultMaxTensorElements = 1L << 30;
+
+    /// <summary>Largest number of elements one tensor built from widget sizes may have (<see cref="SizeLimits"/>).</summary>
+    public long MaxTensorElements { get; init; } = DefaultMaxTensorElements;
+
     /// <summary>Reads the registered options, or <see cref="Default"/>.</summary>
     public static ServerOptions From(IServiceProvider? services) =>
         services?.GetService(typeof(ServerOptions)) as ServerOptions ?? Default;

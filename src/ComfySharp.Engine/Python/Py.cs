@@ -198,10 +198,14 @@ public static class Py
     }
 
     /// <summary>Python-style traceback frames (<c>  File "...", line N, in f</c>) built from the .NET stack.</summary>
-    public static JsonArray Traceback(Exception exception)
+    /// <remarks>
+    /// <paramref name="withFileInfo"/> reads source positions from the symbol files, which costs about a
+    /// millisecond per trace: validation, which may report thousands of errors in one reply, leaves it off.
+    /// </remarks>
+    public static JsonArray Traceback(Exception exception, bool withFileInfo = true)
     {
         var frames = new JsonArray();
-        var trace = new System.Diagnostics.StackTrace(exception, true);
+        var trace = new System.Diagnostics.StackTrace(exception, withFileInfo);
         foreach (var frame in trace.GetFrames())
         {
             var method = frame.GetMethod();

@@ -31,10 +31,8 @@ public sealed class EmptyImage : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         long width = inputs.Get(Width), height = inputs.Get(Height), batch = inputs.Get(BatchSize), color = inputs.Get(Color);
-        if (batch * width * height > 4L * ServerOptions.DefaultMaxImagePixels)
-        {
-            throw new ArgumentException($"EmptyImage: {batch} images of {width}x{height} are too large.");
-        }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "EmptyImage", batch, height, width, 3);
         // One native fill instead of three fills and a concatenation: a 3-value colour expanded over
         // the batch and copied out. Built inside a scope so the expanded view stays rooted while used.
         using var scope = NewDisposeScope();

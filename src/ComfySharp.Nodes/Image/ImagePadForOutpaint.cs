@@ -47,6 +47,8 @@ public sealed class ImagePadForOutpaint : ComfyNode
         {
             throw new ArgumentException($"The padded image ({newW}x{newH}) would be too large.");
         }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "ImagePadForOutpaint", b, newH, newW, c);
         using var scope = NewDisposeScope();
         Tensor padded = ScalarMath.Full([b, newH, newW, c], 0.5, ScalarType.Float32);
         padded.narrow(1, top, h).narrow(2, left, w).copy_(image);

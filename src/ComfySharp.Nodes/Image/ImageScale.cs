@@ -50,6 +50,8 @@ public sealed class ImageScale : ComfyNode
         {
             height = Math.Max(1, (long)Math.Round(oldHeight * (double)width / oldWidth));
         }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "ImageScale", image.shape[0], height, width, image.shape[3]);
         return ValueTask.FromResult(NodeOutput.Of(Resize(image, width, height, inputs.Get(UpscaleMethod), inputs.Get(Crop))));
     }
 

@@ -32,11 +32,8 @@ public sealed class EmptyLatentImage : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         long batch = inputs.Get(BatchSize), width = inputs.Get(Width), height = inputs.Get(Height);
-        long elements = batch * 4 * (height / 8) * (width / 8);
-        if (elements > 4L * ServerOptions.DefaultMaxImagePixels)
-        {
-            throw new ArgumentException($"EmptyLatentImage: {batch} latents of {width}x{height} are too large.");
-        }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "EmptyLatentImage", batch, 4, height / 8, width / 8);
         return ValueTask.FromResult(NodeOutput.Of(new LatentValue(zeros([batch, 4, height / 8, width / 8], ScalarType.Float32))));
     }
 }

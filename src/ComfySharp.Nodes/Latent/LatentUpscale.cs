@@ -57,6 +57,8 @@ public sealed class LatentUpscale : ComfyNode
             width = Math.Max(64, width);
             height = Math.Max(64, height);
         }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "LatentUpscale", [.. latent.Samples.shape[..^2], height / 8, width / 8]);
         Tensor samples = Resampling.CommonUpscale(latent.Samples, width / 8, height / 8, inputs.Get(UpscaleMethod), inputs.Get(Crop));
         return ValueTask.FromResult(NodeOutput.Of(latent with { Samples = samples }));
     }

@@ -31,6 +31,8 @@ public sealed class RepeatLatentBatch : ComfyNode
         LatentValue latent = inputs.Get(Samples);
         long amount = inputs.Get(Amount);
         Tensor samples = latent.Samples;
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "RepeatLatentBatch", [amount, .. samples.shape]);
         long[] repeats = Enumerable.Repeat(1L, (int)samples.dim()).ToArray();
         repeats[0] = amount;
         Tensor repeated = samples.repeat(repeats);

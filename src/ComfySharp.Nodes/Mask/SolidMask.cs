@@ -32,6 +32,8 @@ public sealed class SolidMask : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var scope = NewDisposeScope();
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "SolidMask", 1, inputs.Get(Height), inputs.Get(Width));
         Tensor result = ScalarMath.Full([1L, inputs.Get(Height), inputs.Get(Width)], inputs.Get(Value), ScalarType.Float32);
         return ValueTask.FromResult(NodeOutput.Of(result.MoveToOuterDisposeScope()));
     }

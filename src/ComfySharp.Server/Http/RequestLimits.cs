@@ -65,6 +65,11 @@ public static class RequestLimits
                     {
                         throw new RequestRejectedException("The JSON body has an object with a duplicate key.", ex);
                     }
+                    catch (InvalidOperationException ex)
+                    {
+                        // The reader refuses to unescape a key with a lone surrogate.
+                        throw new RequestRejectedException("The JSON body has a key with a lone UTF-16 surrogate.", ex);
+                    }
                     foreach (var (key, child) in members)
                     {
                         CheckText(key);
@@ -81,7 +86,17 @@ public static class RequestLimits
                     CheckNumber(v.ToJsonString());
                     break;
                 case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                    CheckText(v.GetValue<string>());
+                    string text;
+                    try
+                    {
+                        text = v.GetValue<string>();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        // The reader refuses to unescape a lone surrogate; anything reading the value later would fail the same way.
+                        throw new RequestRejectedException("The JSON body has a string with a lone UTF-16 surrogate.", ex);
+                    }
+                    CheckText(text);
                     break;
             }
         }
@@ -131,8 +146,10 @@ public static class RequestLimits
 
     private static string Shorten(string token) => token.Length <= 40 ? token : token[..40] + "...";
 
+    // Only the reader's depth limit ("The maximum configured depth of 128 has been exceeded"); other syntax
+    // errors (an unclosed "{" also speaks of depth) stay invalid JSON, which answers 500 as API.md §0.2 says.
     private static bool IsTooDeep(JsonException ex) =>
-        ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase);
+        ex.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>A request refused before anything is stored or run: 400 with the spec's error shape.</summary>
