@@ -127,7 +127,9 @@ public sealed partial class ClipModel
     public static ClipModel FromWeights(IReadOnlyDictionary<string, Tensor> weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        return new ClipModel(BuildEncoder([.. weights.Keys], key => weights[key], InferHfConfig([.. weights.Keys], k => weights[k].shape)));
+        // An SD1.x text model has no projection head: a text_projection key is reported as unexpected.
+        ClipTextConfig config = InferHfConfig([.. weights.Keys], k => weights[k].shape) with { ProjectionDim = null };
+        return new ClipModel(BuildEncoder([.. weights.Keys], key => weights[key], config));
     }
 
     private static ClipModel Reject(ClipTextEncoder encoder, SafeTensorsFile file)

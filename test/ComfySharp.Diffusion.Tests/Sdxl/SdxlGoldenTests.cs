@@ -113,7 +113,7 @@ public sealed class SdxlGoldenTests(SdxlCheckpointFixture fixture)
         using var positive = SafeTensorsFile.Open(Golden("02_clip_encode", "default_positive.safetensors"));
         var entry = new ConditioningEntry(positive.Load("cond"), new Dictionary<string, object?> { [ConditioningKeys.PooledOutput] = positive.Load("pooled_output") });
         Tensor y = AdmEncoding.Encode(2816, entry, 8, 8)!;
-        AssertRel(golden.Load("y"), y, 1e-6, "y");
+        AssertRel(golden.Load("y"), y, 1e-5, "y");
         UNetModel unet = fixture.Checkpoint.UNet!;
         foreach (string suffix in new[] { "", "_1024" })
         {
@@ -156,7 +156,7 @@ public sealed class SdxlGoldenTests(SdxlCheckpointFixture fixture)
         {
             AssertRel(golden[name + "_pooled"], file.Load("pooled_output"), 0, name + "_pooled");
             var entry = new ConditioningEntry(file.Load("cond"), new Dictionary<string, object?> { [ConditioningKeys.PooledOutput] = file.Load("pooled_output") });
-            AssertRel(golden[name + "_y"], AdmEncoding.Encode(2816, entry, latentHeight, latentWidth)!, 1e-6, name + "_y");
+            AssertRel(golden[name + "_y"], AdmEncoding.Encode(2816, entry, latentHeight, latentWidth)!, 1e-5, name + "_y");
             return [entry];
         }
         var seenX = new List<Tensor>();
