@@ -21,16 +21,16 @@ namespace ComfySharp.Torch.Tensors;
 public static class ScalarMath
 {
     /// <summary>
-    /// Runs <paramref name="op"/> with <paramref name="scalar"/> and disposes the Scalar afterwards, keeping
-    /// <paramref name="tensor"/> reachable until the native call has returned.
-    /// </summary>
-    /// <summary>
     /// The alpha of <c>t + s</c>: TorchSharp's one-argument <c>add(Scalar)</c> converts the number 1 to a Scalar
     /// itself and can lose it to the finalizer mid-call, so every add passes this one, which is never collected.
     /// Same type (Int32) as the implicit one, so results are bit-identical.
     /// </summary>
     private static readonly Scalar UnitAlpha = 1.ToScalar();
 
+    /// <summary>
+    /// Runs <paramref name="op"/> with <paramref name="scalar"/> and disposes the Scalar afterwards, keeping
+    /// <paramref name="tensor"/> reachable until the native call has returned.
+    /// </summary>
     private static Tensor WithScalar(Tensor tensor, Scalar scalar, Func<Tensor, Scalar, Tensor> op)
     {
         using (scalar)

@@ -40,7 +40,7 @@ internal static class CustomSampling
     public static SocketInput<float[]> SigmasInput(string name = "sigmas") => new(name, IOTypes.SIGMAS);
 
     /// <summary>The model's discrete noise schedule.</summary>
-    public static ModelSamplingDiscrete SamplingOf(ModelPatcher model) => ModelSamplingDiscrete.For(model.Network.Prediction);
+    public static ModelSamplingDiscrete SamplingOf(ModelPatcher model) => ModelSamplingDiscrete.For(model);
 
     /// <summary>A sampler with options: a named algorithm run by <paramref name="run"/>.</summary>
     public static SamplerDefinition Sampler(string name, SamplerFunction run, bool needsUncond = false) => new(name, run, needsUncond);
