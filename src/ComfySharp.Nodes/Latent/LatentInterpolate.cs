@@ -30,12 +30,12 @@ public sealed class LatentInterpolate : ComfyNode
         Tensor s1 = first.Samples;
         Tensor s2 = LatentArithmetic.ReshapeTo(s1, inputs.Get(Samples2).Samples);
         // Norms over dim 1 divide the latents with broadcasting exactly as the reference writes it.
-        Tensor m1 = linalg.vector_norm(s1, dims: [1]);
-        Tensor m2 = linalg.vector_norm(s2, dims: [1]);
+        Tensor m1 = s1.VectorNorm(2.0, 1);
+        Tensor m2 = s2.VectorNorm(2.0, 1);
         Tensor d1 = (s1 / m1).nan_to_num();
         Tensor d2 = (s2 / m2).nan_to_num();
         Tensor t = d1.Mul(ratio).Add(d2.Mul(1.0 - ratio));
-        Tensor direction = (t / linalg.vector_norm(t, dims: [1])).nan_to_num();
+        Tensor direction = (t / t.VectorNorm(2.0, 1)).nan_to_num();
         Tensor result = direction * m1.Mul(ratio).Add(m2.Mul(1.0 - ratio));
         return ValueTask.FromResult(NodeOutput.Of(first with { Samples = result.MoveToOuterDisposeScope() }));
     }

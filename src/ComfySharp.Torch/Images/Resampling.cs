@@ -133,8 +133,8 @@ public static class Resampling
         ArgumentNullException.ThrowIfNull(ratio);
         using var scope = NewDisposeScope();
         long c = from.shape[^1];
-        Tensor fromNorm = linalg.vector_norm(from, 2, [-1], true);
-        Tensor toNorm = linalg.vector_norm(to, 2, [-1], true);
+        Tensor fromNorm = from.VectorNorm(2.0, -1, keepdim: true);
+        Tensor toNorm = to.VectorNorm(2.0, -1, keepdim: true);
         Tensor fromUnit = (from / fromNorm).MaskedFill(fromNorm.expand(-1, c).Eq(0.0), 0.0);
         Tensor toUnit = (to / toNorm).MaskedFill(toNorm.expand(-1, c).Eq(0.0), 0.0);
         Tensor dot = (fromUnit * toUnit).sum(1);

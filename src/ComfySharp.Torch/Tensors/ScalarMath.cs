@@ -55,6 +55,19 @@ public static class ScalarMath
         }
     }
 
+    /// <summary>
+    /// The vector <paramref name="ord"/>-norm over <paramref name="dim"/>. TorchSharp 0.107's <c>linalg.vector_norm</c>
+    /// turns <c>ord</c> into a Scalar it does not hold during the call (a finalizer race seen as "Unknown scalar type");
+    /// <c>linalg.norm</c> with a float order passes a plain double, and for one dimension libtorch computes the same vector norm.
+    /// </summary>
+    public static Tensor VectorNorm(this Tensor tensor, double ord, long dim, bool keepdim = false)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        Tensor result = linalg.norm(tensor, ord, [dim], keepdim);
+        GC.KeepAlive(tensor);
+        return result;
+    }
+
     /// <summary><c>t + value</c> with an <see cref="int"/> (Int32) Scalar.</summary>
     public static Tensor Add(this Tensor tensor, int value) => WithScalar(tensor, value.ToScalar(), static (t, s) => t.add(s, UnitAlpha));
 
