@@ -120,17 +120,38 @@ public static class UiWorkflowConverter
         {
             if (index >= values.Count)
             {
-                break;
+                // A widget added to the node after the workflow was saved: the frontend gives it its default.
+                if (DefaultOf(options, type, name, info) is { } fallback)
+                {
+                    inputs[name] = fallback;
+                }
+                continue;
             }
             inputs[name] = values[index++]?.DeepClone();
             bool hasControl = options?["control_after_generate"] is JsonValue c && c.TryGetValue(out bool cag) ? cag
                 : type == "INT" && name is "seed" or "noise_seed";
             // The frontend stores its "control after generate" choice right after the widget; it is UI-only.
-            if (hasControl && index < values.Count && values[index] is JsonValue next && next.TryGetValue(out string? control) && ControlValues.Contains(control))
+            // Old frontends stored a boolean "randomize" toggle there instead of the option name.
+            if (hasControl && index < values.Count && values[index] is JsonValue next
+                && ((next.TryGetValue(out string? control) && ControlValues.Contains(control)) || next.TryGetValue(out bool _)))
             {
                 index++;
             }
         }
+    }
+
+    private static JsonNode? DefaultOf(JsonObject? options, string type, string name, JsonObject info)
+    {
+        if (options?["default"] is JsonNode value)
+        {
+            return value.DeepClone();
+        }
+        if (type == "COMBO" && (info["input"]?["required"]?[name] ?? info["input"]?["optional"]?[name]) is JsonArray spec
+            && spec[0] is JsonArray choices && choices.Count > 0)
+        {
+            return choices[0]?.DeepClone();
+        }
+        return null;
     }
 
     private static (long Origin, int Slot)? Resolve(long linkId, Dictionary<long, (long Origin, int Slot)> links, Dictionary<long, JsonObject> nodes, string? inputType)

@@ -125,6 +125,26 @@ public sealed class UiConverterTests
         // No control word after the seed here: the next value is the steps count.
         Assert.Equal(20, (int)api["3"]!["inputs"]!["steps"]!);
     }
+
+    [Fact]
+    public void Old_workflows_with_a_boolean_seed_toggle_and_fewer_widgets_get_the_frontend_defaults()
+    {
+        // Saved by an early frontend: a boolean "randomize" toggle after the seed, and no value yet for the
+        // widgets added to the nodes since (steps here, the checkpoint of the loader).
+        const string ui = """
+        {"nodes": [
+          {"id": 1, "type": "KSampler", "mode": 0, "widgets_values": [7, true]},
+          {"id": 2, "type": "CheckpointLoaderSimple", "mode": 0}],
+         "links": []}
+        """;
+        JsonObject api = UiWorkflowConverter.Convert(JsonNode.Parse(ui)!.AsObject(), ObjectInfo);
+        JsonObject sampler = api["1"]!["inputs"]!.AsObject();
+        Assert.Equal(7, (int)sampler["seed"]!);
+        Assert.Equal(20, (int)sampler["steps"]!);
+        Assert.Equal("euler", (string)sampler["sampler_name"]!);
+        Assert.False(sampler.ContainsKey("cfg"));
+        Assert.Equal("a.safetensors", (string)api["2"]!["inputs"]!["ckpt_name"]!);
+    }
 }
 
 public sealed class FrameDecoderTests
