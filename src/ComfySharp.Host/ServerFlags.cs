@@ -37,6 +37,9 @@ internal sealed class ServerFlags
         ["--test-nodes"] = Arity.None, ["--database"] = Arity.One, ["--in-memory"] = Arity.None,
         ["--auth"] = Arity.None, ["--no-auth"] = Arity.None, ["--webhook"] = Arity.One, ["--webhook-secret"] = Arity.One, ["--help"] = Arity.None, ["-h"] = Arity.None,
         ["--max-execution-seconds"] = Arity.One,
+        ["--fp32-unet"] = Arity.None, ["--fp64-unet"] = Arity.None, ["--bf16-unet"] = Arity.None, ["--fp16-unet"] = Arity.None,
+        ["--fp32-vae"] = Arity.None, ["--bf16-vae"] = Arity.None, ["--fp16-vae"] = Arity.None,
+        ["--force-fp32"] = Arity.None, ["--force-fp16"] = Arity.None,
     };
 
     /// <summary>Flags accepted so existing launch scripts keep working; they are logged and ignored.</summary>
@@ -50,10 +53,9 @@ internal sealed class ServerFlags
         ["--normalvram"] = Arity.None, ["--lowvram"] = Arity.None, ["--novram"] = Arity.None, ["--reserve-vram"] = Arity.One,
         ["--cuda-device"] = Arity.One, ["--default-device"] = Arity.One, ["--directml"] = Arity.Optional,
         ["--oneapi-device-selector"] = Arity.One, ["--disable-smart-memory"] = Arity.None, ["--cuda-malloc"] = Arity.None,
-        ["--disable-cuda-malloc"] = Arity.None, ["--force-fp32"] = Arity.None, ["--force-fp16"] = Arity.None,
-        ["--fp32-unet"] = Arity.None, ["--fp64-unet"] = Arity.None, ["--bf16-unet"] = Arity.None, ["--fp16-unet"] = Arity.None,
+        ["--disable-cuda-malloc"] = Arity.None,
         ["--fp8_e4m3fn-unet"] = Arity.None, ["--fp8_e5m2-unet"] = Arity.None, ["--fp8_e8m0fnu-unet"] = Arity.None,
-        ["--fp16-vae"] = Arity.None, ["--fp32-vae"] = Arity.None, ["--bf16-vae"] = Arity.None, ["--cpu-vae"] = Arity.None,
+        ["--cpu-vae"] = Arity.None,
         ["--fp8_e4m3fn-text-enc"] = Arity.None, ["--fp8_e5m2-text-enc"] = Arity.None, ["--fp16-text-enc"] = Arity.None,
         ["--fp32-text-enc"] = Arity.None, ["--bf16-text-enc"] = Arity.None, ["--force-channels-last"] = Arity.None,
         ["--use-split-cross-attention"] = Arity.None, ["--use-quad-cross-attention"] = Arity.None,

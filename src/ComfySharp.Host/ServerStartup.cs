@@ -6,6 +6,7 @@ using ComfySharp.Nodes.Testing;
 using ComfySharp.Server;
 using ComfySharp.Server.Files;
 using ComfySharp.Torch.Models;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
@@ -81,8 +82,9 @@ internal static class ServerStartup
             throw new FlagException($"argument --front-end-root: directory does not exist: '{root}'");
         }
 
-        var models = new ModelManager(new ComputeOptions { Device = flags.Has("--cpu") ? DevicePreference.Cpu : DevicePreference.Auto });
+        var models = new ModelManager(PrecisionFlags.ComputeFrom(flags));
         options.UnloadModels = () => models.UnloadAll();
+        options.ComputeReport = () => ComputeReport(models);
         options.ReadinessChecks["device"] = () => models.SystemInfo().Devices.Count > 0;
         return new ComfyServerSetup
         {
@@ -108,6 +110,10 @@ internal static class ServerStartup
         app.Logger.LogInformation("Base directory: {Base}; models: {Models}; input: {Input}; output: {Output}",
             setup.Directories.Base, setup.Directories.Models, setup.Directories.Input, setup.Directories.Output);
         app.Logger.LogInformation("{Count} node classes registered.", setup.Registry.All.Count);
+        if (app.Services.GetService<ModelManager>() is { } manager)
+        {
+            app.Logger.LogInformation("{Compute}", PrecisionFlags.Describe(manager.Options, CpuFeatures.Current));
+        }
         WarnAboutExposure(app.Logger, flags, setup);
         if (flags.Has("--quick-test-for-ci"))
         {
@@ -201,6 +207,30 @@ internal static class ServerStartup
             "ERROR" => LogLevel.Error,
             "CRITICAL" => LogLevel.Critical,
             string other => throw new FlagException($"argument --verbose: invalid choice: '{other}'"),
+        };
+    }
+
+    /// <summary>The <c>comfysharp</c> section of <c>/system_stats</c>: what each model kind runs in and what is loaded.</summary>
+    internal static JsonObject ComputeReport(ModelManager models)
+    {
+        ComputeOptions options = models.Options;
+        CpuFeatures cpu = CpuFeatures.Current;
+        return new JsonObject
+        {
+            ["device"] = options.UsesCuda ? "cuda" : "cpu",
+            ["unet_dtype"] = PrecisionFlags.Name(options.ResolveUNetDtype()),
+            ["vae_dtype"] = PrecisionFlags.Name(options.ResolveVaeDtype()),
+            ["text_encoder_dtype"] = PrecisionFlags.Name(options.ResolveTextEncoderDtype()),
+            ["cpu_features"] = new JsonArray([.. cpu.Summary.Select(f => (JsonNode?)JsonValue.Create(f))]),
+            ["native_bfloat16"] = cpu.NativeBFloat16,
+            ["loaded_model_bytes"] = models.LoadedBytes,
+            ["model_memory_budget_bytes"] = models.MemoryBudgetBytes,
+            ["loaded_models"] = new JsonArray([.. models.Loaded.Select(m => (JsonNode?)new JsonObject
+            {
+                ["name"] = Path.GetFileName(m.Path),
+                ["kind"] = m.Variant,
+                ["bytes"] = m.Bytes,
+            })]),
         };
     }
 }

@@ -47,6 +47,9 @@ public sealed class ComfyServerOptions
     /// </summary>
     public double? MaxExecutionSeconds { get; set; }
 
+    /// <summary>The host's compute report (precision per model kind, loaded models), shown as <c>comfysharp</c> in <c>/system_stats</c>.</summary>
+    public Func<System.Text.Json.Nodes.JsonObject>? ComputeReport { get; set; }
+
     /// <summary>Called for <c>/free {"unload_models": true}</c>.</summary>
     public Action? UnloadModels { get; set; }
 

@@ -3,6 +3,9 @@ using ComfySharp.Engine;
 using ComfySharp.Host;
 using ComfySharp.Server.Files;
 using ComfySharp.TestKit;
+using ComfySharp.Torch.Models;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
 using Xunit;
 
 namespace ComfySharp.Server.Tests;
@@ -28,6 +31,35 @@ public sealed class HostTests
     [InlineData("--cpu=yes")]
     public void Unknown_or_malformed_flags_are_errors(string arg) =>
         Assert.Throws<FlagException>(() => ServerFlags.Parse([arg]));
+
+    [Fact]
+    public void Precision_flags_choose_the_compute_dtypes_and_system_stats_reports_them()
+    {
+        ComputeOptions defaults = PrecisionFlags.ComputeFrom(ServerFlags.Parse(["--cpu"]));
+        Assert.Equal(ScalarType.Float32, defaults.ResolveUNetDtype());
+        Assert.Equal(ScalarType.Float32, defaults.ResolveVaeDtype());
+
+        ComputeOptions bf16 = PrecisionFlags.ComputeFrom(ServerFlags.Parse(["--cpu", "--bf16-unet", "--fp16-vae"]));
+        Assert.Equal(ScalarType.BFloat16, bf16.ResolveUNetDtype());
+        Assert.Equal(ScalarType.Float16, bf16.ResolveVaeDtype());
+        Assert.Equal(ScalarType.Float32, PrecisionFlags.ComputeFrom(ServerFlags.Parse(["--force-fp32"])).ResolveUNetDtype());
+        FlagException clash = Assert.Throws<FlagException>(() => PrecisionFlags.ComputeFrom(ServerFlags.Parse(["--bf16-unet", "--fp16-unet"])));
+        Assert.Equal("argument --fp16-unet: not allowed with argument --bf16-unet", clash.Message);
+        Assert.DoesNotContain("--bf16-unet", ServerFlags.Parse(["--bf16-unet"]).Ignored);
+
+        string emulated = PrecisionFlags.Describe(bf16, CpuFeatures.Parse("fpu sse2 avx2 fma"));
+        Assert.Contains("UNet bfloat16, VAE float16", emulated, StringComparison.Ordinal);
+        Assert.Contains("CPU extensions: avx2 fma", emulated, StringComparison.Ordinal);
+        Assert.Contains("emulated", emulated, StringComparison.Ordinal);
+        Assert.DoesNotContain("emulated", PrecisionFlags.Describe(bf16, CpuFeatures.Parse("avx2 avx512f avx512_bf16")), StringComparison.Ordinal);
+
+        var setup = ServerStartup.BuildSetup(ServerFlags.Parse(["--cpu", "--bf16-unet", "--in-memory"]), ["comfysharp"]);
+        JsonObject report = setup.Options.ComputeReport!();
+        Assert.Equal("cpu", (string)report["device"]!);
+        Assert.Equal("bfloat16", (string)report["unet_dtype"]!);
+        Assert.Equal("float32", (string)report["vae_dtype"]!);
+        Assert.Empty(report["loaded_models"]!.AsArray());
+    }
 
     [Fact]
     public void Setup_maps_flags_to_directories_options_and_nodes()

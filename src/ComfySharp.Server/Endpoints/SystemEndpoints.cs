@@ -47,7 +47,7 @@ internal static class SystemEndpoints
     private static JsonObject SystemStats(ComfyServerOptions options)
     {
         var (total, free) = Memory();
-        return new JsonObject
+        var stats = new JsonObject
         {
             ["system"] = new JsonObject
             {
@@ -74,6 +74,12 @@ internal static class SystemEndpoints
                 ["torch_vram_free"] = free,
             }),
         };
+        if (options.ComputeReport?.Invoke() is { } report)
+        {
+            // Our addition after the reference's keys (clients read the keys they know): precision per model kind, loaded models.
+            stats["comfysharp"] = report;
+        }
+        return stats;
     }
 
     private static (long Total, long Free) Memory()
