@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.ClipVision;
 using ComfySharp.Nodes.Loaders;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.ClipVision;
 
@@ -32,10 +31,7 @@ public sealed class CLIPVisionLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "clip_vision", inputs.Get(ClipName));
-        var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-        ClipVisionModel model = manager is null
-            ? ClipVisionLoading.LoadFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, Variant, p => ClipVisionLoading.LoadFile(p, manager.Options));
+        ClipVisionModel model = LoaderServices.LoadShared(context.Services, path, Variant, (file, options) => ClipVisionLoading.LoadFile(file, options));
         return ValueTask.FromResult(NodeOutput.Of(model));
     }
 }

@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.ControlNet;
 using ComfySharp.Nodes.Loaders;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.ControlNet;
 
@@ -32,10 +31,7 @@ public sealed class ControlNetLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "controlnet", inputs.Get(ControlNetName));
-        var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-        ControlNetModel network = manager is null
-            ? ControlNetLoading.LoadFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, Variant, p => ControlNetLoading.LoadFile(p, manager.Options));
+        ControlNetModel network = LoaderServices.LoadShared(context.Services, path, Variant, (file, options) => ControlNetLoading.LoadFile(file, options));
         return ValueTask.FromResult(NodeOutput.Of(new ControlNetValue(network, [])));
     }
 }

@@ -33,7 +33,7 @@ public sealed class DiffControlNetLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(context);
         ModelPatcher model = inputs.Get(Model);
         string path = LoaderServices.Resolve(context.Services, "controlnet", inputs.Get(ControlNetName));
-        var options = (context.Services.GetService(typeof(ModelManager)) as ModelManager)?.Options ?? new ComputeOptions();
+        ComputeOptions options = LoaderServices.Compute(context.Services);
         // The weights depend on the model, so the result is not shared through the model manager.
         return ValueTask.FromResult(NodeOutput.Of(new ControlNetValue(ControlNetLoading.LoadFile(path, options, model.Network), [])));
     }

@@ -53,29 +53,28 @@ internal static class LoaderServices
         return path;
     }
 
-    public static LoadedCheckpoint LoadCheckpoint(IServiceProvider services, string path)
+    public static LoadedCheckpoint LoadCheckpoint(IServiceProvider services, string path) =>
+        LoadShared(services, path, CheckpointVariant, CheckpointLoading.LoadCheckpoint);
+
+    public static VaeModel LoadVae(IServiceProvider services, string path) =>
+        LoadShared(services, path, VaeVariant, CheckpointLoading.LoadVaeFile);
+
+    public static UNetModel LoadUNet(IServiceProvider services, string path) =>
+        LoadShared(services, path, UNetVariant, CheckpointLoading.LoadDiffusionModel);
+
+    /// <summary>
+    /// Loads <paramref name="path"/> once per (file, variant) through the <see cref="ModelManager"/> so every prompt
+    /// shares one copy under the server's compute options; without a manager (bare tests) it loads a private copy.
+    /// </summary>
+    public static T LoadShared<T>(IServiceProvider services, string path, string variant, Func<string, ComputeOptions, T> load) where T : class
     {
+        ArgumentNullException.ThrowIfNull(load);
         var manager = Manager(services);
-        return manager is null
-            ? CheckpointLoading.LoadCheckpoint(path, new ComputeOptions())
-            : manager.GetOrLoad(path, CheckpointVariant, p => CheckpointLoading.LoadCheckpoint(p, manager.Options));
+        return manager is null ? load(path, new ComputeOptions()) : manager.GetOrLoad(path, variant, p => load(p, manager.Options));
     }
 
-    public static VaeModel LoadVae(IServiceProvider services, string path)
-    {
-        var manager = Manager(services);
-        return manager is null
-            ? CheckpointLoading.LoadVaeFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, VaeVariant, p => CheckpointLoading.LoadVaeFile(p, manager.Options));
-    }
-
-    public static UNetModel LoadUNet(IServiceProvider services, string path)
-    {
-        var manager = Manager(services);
-        return manager is null
-            ? CheckpointLoading.LoadDiffusionModel(path, new ComputeOptions())
-            : manager.GetOrLoad(path, UNetVariant, p => CheckpointLoading.LoadDiffusionModel(p, manager.Options));
-    }
+    /// <summary>The server's compute options (defaults without a model manager).</summary>
+    public static ComputeOptions Compute(IServiceProvider services) => Manager(services)?.Options ?? new ComputeOptions();
 
     /// <summary>The checkpoint's shared text encoder, resolving <c>embedding:</c> names from the embeddings folder.</summary>
     public static ClipModel? ClipFor(IServiceProvider services, LoadedCheckpoint checkpoint) =>

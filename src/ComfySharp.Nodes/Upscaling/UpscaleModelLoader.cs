@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.Upscale;
 using ComfySharp.Nodes.Loaders;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.Upscaling;
 
@@ -34,10 +33,7 @@ public sealed class UpscaleModelLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "upscale_models", inputs.Get(ModelName));
-        var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-        UpscaleNetwork network = manager is null
-            ? UpscaleModelLoading.LoadFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, Variant, p => UpscaleModelLoading.LoadFile(p, manager.Options));
+        UpscaleNetwork network = LoaderServices.LoadShared(context.Services, path, Variant, (file, options) => UpscaleModelLoading.LoadFile(file, options));
         return ValueTask.FromResult(NodeOutput.Of(network));
     }
 }
