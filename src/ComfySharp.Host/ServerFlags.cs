@@ -37,6 +37,7 @@ internal sealed class ServerFlags
         ["--test-nodes"] = Arity.None, ["--database"] = Arity.One, ["--in-memory"] = Arity.None,
         ["--auth"] = Arity.None, ["--no-auth"] = Arity.None, ["--webhook"] = Arity.One, ["--webhook-secret"] = Arity.One, ["--help"] = Arity.None, ["-h"] = Arity.None,
         ["--max-execution-seconds"] = Arity.One,
+        ["--role"] = Arity.One, ["--retry"] = Arity.One, ["--lease-seconds"] = Arity.One, ["--worker-id"] = Arity.One,
     };
 
     /// <summary>Flags accepted so existing launch scripts keep working; they are logged and ignored.</summary>
@@ -189,6 +190,8 @@ internal sealed class ServerFlags
         "                  [--max-upload-size MB] [--disable-metadata] [--preview-method {none,auto,latent2rgb,taesd}]\n" +
         "                  [--preview-size N] [--front-end-root DIR] [--verbose [LEVEL]] [--cpu] [--test-nodes] [--database PATH]\n" +
         "                  [--in-memory] [--max-execution-seconds S] [--auth | --no-auth] [--webhook URL] [--webhook-secret whsec_...]\n" +
+        "                  [--role {all,api,worker}] [--retry {once,never}] [--lease-seconds S] [--worker-id NAME]\n" +
+        "                  (--database takes a SQLite file or postgres://user@host:port/db; roles api/worker need PostgreSQL)\n" +
         "                  [other main.py flags, accepted and ignored]\n" +
         "       comfysharp users add NAME [--admin] | users list | keys create USER [--max-pending N] [--per-minute N]\n" +
         "       comfysharp keys list | keys revoke ID|PREFIX   (account options: --database PATH, --base-directory DIR, --user-directory DIR)\n" +
