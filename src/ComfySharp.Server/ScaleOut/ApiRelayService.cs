@@ -28,8 +28,9 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // The high-water mark first: entries stored while the history loads are taken in again (idempotent), never missed.
-        _lastHistory = store.LastHistorySequence();
+        // Entries stored while the history loads arrive by notification or are taken in again by the
+        // catch-up below (from a mark a little back: insertion numbers are taken before commit).
+        _lastHistory = Math.Max(0, store.LastHistorySequence() - 1000);
         _history = (PromptHistory)services.GetService(typeof(PromptHistory))!;
         _listener = new NotificationListener(settings.ConnectionString, EventEnvelope.Channel, PostgresPromptStore.HistoryChannel, PostgresWorkQueue.ClaimedChannel);
         Action<string, Exception> log = ScaleOutRegistration.FailureLog(logger);
@@ -84,8 +85,17 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
                         // Running elsewhere now: no longer pending in this node's view (the stored row is untouched).
                         queue.Delete(payload);
                         break;
+                    case PostgresPromptStore.HistoryChannel:
+                        // By id: insertion numbers are taken before commit, so "newer than the last seen" could skip one.
+                        if (store.HistoryEntry(payload) is { } entry)
+                        {
+                            _history!.Import(payload, entry);
+                        }
+                        hub.Send(MessageTypes.Status, Messages.StatusData(queue.Remaining), MessageTarget.All, null);
+                        break;
                     default:
-                        // A stored history entry, or a reconnection after which some may have been missed.
+                        // Reconnected: notifications may have been missed; take in everything again (idempotent).
+                        _lastHistory = 0;
                         CatchUpHistory();
                         hub.Send(MessageTypes.Status, Messages.StatusData(queue.Remaining), MessageTarget.All, null);
                         break;

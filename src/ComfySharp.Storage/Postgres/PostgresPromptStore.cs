@@ -114,6 +114,14 @@ public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposabl
         return result;
     }
 
+    /// <summary>The stored entry of one prompt, or null.</summary>
+    public byte[]? HistoryEntry(string promptId)
+    {
+        using NpgsqlCommand command = _dataSource.CreateCommand("SELECT entry FROM history WHERE prompt_id = $1;");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = promptId });
+        return command.ExecuteScalar() is string entry ? Encoding.UTF8.GetBytes(entry) : null;
+    }
+
     /// <summary>The insertion number of the newest history entry (0 when empty).</summary>
     public long LastHistorySequence()
     {
