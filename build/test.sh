@@ -8,6 +8,17 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 bash build/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# A throw-away PostgreSQL cluster for the scale-out tests (installed from apt when missing; under CI a
+# failure here fails the run, elsewhere those tests are skipped). Stopped however the run ends.
+if pg_env=$(bash build/postgres.sh start); then
+  eval "$pg_env"
+  trap 'bash build/postgres.sh stop "$COMFYSHARP_TEST_POSTGRES_DIR"' EXIT
+elif [ "${CI:-}" = "true" ]; then
+  echo "postgres setup failed"; echo "0 passed, 1 failed"; exit 1
+else
+  echo "PostgreSQL unavailable: the scale-out tests will be skipped"
+fi
+
 results="TestResults"
 rm -rf "$results"
 if ! dotnet build ComfySharp.slnx -c Release -nologo -v q; then

@@ -59,7 +59,8 @@ internal static class AccountCommands
 
     private static string DatabasePath(Dictionary<string, string?> options)
     {
-        if (options.TryGetValue("--database", out string? db) && !string.IsNullOrEmpty(db))
+        // With a PostgreSQL queue, accounts stay in the node's SQLite file (docs/scale-out.md).
+        if (options.TryGetValue("--database", out string? db) && !string.IsNullOrEmpty(db) && !ComfySharp.Storage.Postgres.PostgresAddress.IsPostgres(db))
         {
             return db;
         }

@@ -73,6 +73,7 @@ internal static class ServerStartup
             Argv = argv,
             MaxExecutionSeconds = flags.Float("--max-execution-seconds"),
         };
+        ScaleOutFlags.Apply(flags, options);
         if (options.MaxExecutionSeconds is double limit && !(limit > 0 && double.IsFinite(limit)))
         {
             throw new FlagException($"argument --max-execution-seconds: must be a positive number of seconds: '{limit}'");

@@ -9,6 +9,8 @@ using ComfySharp.Server.Http;
 using ComfySharp.Server.Service;
 using ComfySharp.Server.WebSockets;
 using ComfySharp.Storage;
+using ComfySharp.Storage.Postgres;
+using ComfySharp.Server.ScaleOut;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -47,12 +49,26 @@ public static class ComfyServerExtensions
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ServiceMetrics>());
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<PromptEvents>());
         services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>()));
-        services.AddComfyService(options, options.DatabasePath is { Length: > 0 } db ? db : Path.Combine(directories.User, "comfysharp.db"));
+        bool postgres = PostgresAddress.IsPostgres(options.DatabasePath);
+        // Users, keys and webhook deliveries stay in the node's SQLite file when the queue is in PostgreSQL.
+        services.AddComfyService(options, options.DatabasePath is { Length: > 0 } db && !postgres ? db : Path.Combine(directories.User, "comfysharp.db"));
+        if (options.Role != ServerRole.All && (!postgres || options.InMemoryStore))
+        {
+            throw new ArgumentException($"--role {options.Role.ToString().ToLowerInvariant()} needs a PostgreSQL --database (postgres://user@host:port/db).", nameof(options));
+        }
         if (options.InMemoryStore)
         {
             services.AddSingleton<MemoryOnlyStore>();
             services.AddSingleton<IQueueStore>(sp => sp.GetRequiredService<MemoryOnlyStore>());
             services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<MemoryOnlyStore>());
+        }
+        else if (postgres)
+        {
+            string connectionString = PostgresAddress.ToConnectionString(options.DatabasePath!);
+            services.AddSingleton(_ => new PostgresPromptStore(connectionString, shared: options.Role == ServerRole.Api));
+            services.AddSingleton<IQueueStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
+            services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
+            services.AddComfyScaleOut(options, connectionString);
         }
         else
         {
@@ -78,7 +94,10 @@ public static class ComfyServerExtensions
                 options.UnloadModels,
                 options.MaxExecutionSeconds is double seconds and > 0 ? TimeSpan.FromSeconds(seconds) : null,
                 WorkerFailureLog(sp))));
-        services.AddHostedService<QueueWorkerService>();
+        if (options.Role == ServerRole.All)
+        {
+            services.AddHostedService<QueueWorkerService>();
+        }
         return services;
     }
 

@@ -70,4 +70,16 @@ public sealed class ComfyServerOptions
 
     /// <summary>Webhook attempts before a delivery is given up.</summary>
     public int WebhookMaxAttempts { get; set; } = 8;
+
+    /// <summary><c>--role</c>: api and worker need a PostgreSQL <c>--database</c> (docs/scale-out.md).</summary>
+    public ServerRole Role { get; set; } = ServerRole.All;
+
+    /// <summary><c>--retry once|never</c>: attempts per prompt when its worker is lost (2 or 1).</summary>
+    public int MaxAttempts { get; set; } = 2;
+
+    /// <summary><c>--lease-seconds</c>: a worker that has not renewed its claim for this long is taken as lost.</summary>
+    public double LeaseSeconds { get; set; } = 10;
+
+    /// <summary><c>--worker-id</c>: this worker's name in the shared queue; null = host name and process id.</summary>
+    public string? WorkerId { get; set; }
 }

@@ -48,15 +48,7 @@ public sealed class PromptHistory
     public void Add(QueuedPrompt prompt, ExecutionRecord record)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        ArgumentNullException.ThrowIfNull(record);
-        var entry = new JsonObject
-        {
-            ["prompt"] = PromptQueue.Tuple(prompt),
-            ["outputs"] = record.Outputs.DeepClone(),
-            ["status"] = record.Status.DeepClone(),
-            ["meta"] = record.Meta.DeepClone(),
-        };
-        byte[] json = PythonJson.SerializeToUtf8(entry);
+        byte[] json = EntryJson(prompt, record);
         lock (_lock)
         {
             if (!_entries.ContainsKey(prompt.PromptId) && _entries.Count > MaxEntries)
@@ -66,6 +58,39 @@ public sealed class PromptHistory
             }
             _entries[prompt.PromptId] = json;
             _store.PutHistory(prompt.PromptId, json);
+        }
+    }
+
+    /// <summary>The serialised history entry <c>{prompt, outputs, status, meta}</c> of a finished prompt.</summary>
+    public static byte[] EntryJson(QueuedPrompt prompt, ExecutionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(record);
+        var entry = new JsonObject
+        {
+            ["prompt"] = PromptQueue.Tuple(prompt),
+            ["outputs"] = record.Outputs.DeepClone(),
+            ["status"] = record.Status.DeepClone(),
+            ["meta"] = record.Meta.DeepClone(),
+        };
+        return PythonJson.SerializeToUtf8(entry);
+    }
+
+    /// <summary>
+    /// Takes in an entry another process already stored (a scale-out worker): kept in memory, not
+    /// written back. Over <see cref="MaxEntries"/>, the oldest is dropped from memory only.
+    /// </summary>
+    public void Import(string promptId, byte[] entryJson)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        ArgumentNullException.ThrowIfNull(entryJson);
+        lock (_lock)
+        {
+            if (!_entries.ContainsKey(promptId) && _entries.Count > MaxEntries)
+            {
+                _entries.RemoveOldest();
+            }
+            _entries[promptId] = entryJson;
         }
     }
 

@@ -75,7 +75,7 @@ public sealed class PromptQueue : IDisposable
         ArgumentNullException.ThrowIfNull(prompt);
         lock (_lock)
         {
-            var entry = new QueueEntry(_nextSequence++, prompt);
+            var entry = new QueueEntry(_store.NextSequence(_nextSequence++), prompt);
             _store.AddPending(entry);
             _pending.Push(entry);
             BroadcastStatusLocked();
@@ -213,7 +213,7 @@ public sealed class PromptQueue : IDisposable
             QueueEntry entry = _pending.Items[index];
             double smallest = _pending.Items.Min(e => e.Prompt.Number);
             double number = Math.Floor(Math.Min(smallest, entry.Prompt.Number)) - 1;
-            var moved = new QueueEntry(_nextSequence++, entry.Prompt with { Number = number });
+            var moved = new QueueEntry(_store.NextSequence(_nextSequence++), entry.Prompt with { Number = number });
             _pending.RemoveAt(index);
             _store.RemoveQueued(entry.Sequence);
             _store.AddPending(moved);

@@ -30,6 +30,12 @@ public interface IQueueStore
 
     /// <summary>Removes an item (finished or deleted).</summary>
     void RemoveQueued(long sequence);
+
+    /// <summary>
+    /// The sequence number of a new item. A store shared by several processes (PostgreSQL) hands out
+    /// its own, unique across them; a store owned by one process keeps the queue's <paramref name="proposed"/>.
+    /// </summary>
+    long NextSequence(long proposed) => proposed;
 }
 
 /// <summary>Durable history, in insertion order.</summary>

@@ -285,7 +285,10 @@ public sealed class QueueWorker : IAsyncDisposable
     }
 
     /// <summary>The history record of a prompt that was running when the server stopped.</summary>
-    public static ExecutionRecord RestartRecord(QueuedPrompt prompt)
+    public static ExecutionRecord RestartRecord(QueuedPrompt prompt) => FailedRecord(prompt, "ServerRestarted", RestartMessage);
+
+    /// <summary>The history record of a prompt that failed outside the executor (a lost worker, a restart).</summary>
+    public static ExecutionRecord FailedRecord(QueuedPrompt prompt, string exceptionType, string message)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         var error = new JsonObject
@@ -294,8 +297,8 @@ public sealed class QueueWorker : IAsyncDisposable
             ["node_id"] = null,
             ["node_type"] = null,
             ["executed"] = new JsonArray(),
-            ["exception_message"] = RestartMessage + "\n",
-            ["exception_type"] = "ServerRestarted",
+            ["exception_message"] = message + "\n",
+            ["exception_type"] = exceptionType,
             ["traceback"] = new JsonArray(),
             ["current_inputs"] = new JsonObject(),
             ["current_outputs"] = new JsonArray(),

@@ -45,8 +45,10 @@ internal static class OperationsEndpoints
     {
         var checks = new SortedDictionary<string, bool>(StringComparer.Ordinal)
         {
-            ["database"] = services.GetService<SqlitePromptStore>() is not { } store || store.IsReachable(),
-            ["worker"] = worker.IsRunning,
+            ["database"] = (services.GetService<SqlitePromptStore>() is not { } store || store.IsReachable())
+                && (services.GetService<ComfySharp.Storage.Postgres.PostgresPromptStore>() is not { } shared || shared.IsReachable()),
+            // API nodes and scale-out workers run no local queue worker (a worker's loop is ScaleOutWorkerService).
+            ["worker"] = options.Role != ServerRole.All || worker.IsRunning,
         };
         foreach (var (name, check) in options.ReadinessChecks)
         {

@@ -1,0 +1,12 @@
+namespace ComfySharp.Storage.Postgres;
+
+/// <summary>Settings of a scale-out worker (<c>--role worker</c>).</summary>
+/// <param name="Lease">How long a claim holds without renewal (<c>--lease-seconds</c>); renewed every third of it.</param>
+/// <param name="MaxAttempts">Attempts per prompt (<c>--retry once</c>: 2; <c>--retry never</c>: 1) before a lost prompt is recorded as failed.</param>
+/// <param name="DefaultPreviewMethod">The <c>--preview-method</c> value.</param>
+/// <param name="LogFailure">Receives every failure the worker handles itself.</param>
+public sealed record ClaimingWorkerOptions(TimeSpan Lease, int MaxAttempts, string DefaultPreviewMethod = "none", Action<string, Exception>? LogFailure = null)
+{
+    /// <summary>How often an idle worker looks at the queue even without a notification (a missed NOTIFY costs at most this).</summary>
+    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromSeconds(1);
+}

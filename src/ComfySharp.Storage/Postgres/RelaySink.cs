@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+using ComfySharp.Abstractions;
+using ComfySharp.Engine;
+
+namespace ComfySharp.Storage.Postgres;
+
+/// <summary>
+/// A worker's message sink: every JSON message goes to the API nodes through the <see cref="EventPublisher"/>
+/// (the worker has no sockets of its own). Preview images are not relayed (see docs/scale-out.md).
+/// </summary>
+/// <param name="publisher">The publisher.</param>
+public sealed class RelaySink(EventPublisher publisher) : IExecutionMessageSink
+{
+    /// <inheritdoc />
+    public void Send(string type, JsonObject data, MessageTarget target, string? clientId) =>
+        publisher.Publish(new EventEnvelope(type, data, target, clientId));
+
+    /// <inheritdoc />
+    public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
+    {
+        // Binary previews stay on the worker in this version: NOTIFY carries text, and a relay that stores
+        // them would turn every sampling step into a database row.
+    }
+
+    /// <inheritdoc />
+    public void SendText(string nodeId, string text) =>
+        publisher.Publish(new EventEnvelope(EventEnvelope.TextType, new JsonObject { ["node"] = nodeId, ["text"] = text }, MessageTarget.All, null));
+}
