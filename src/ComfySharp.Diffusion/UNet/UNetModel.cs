@@ -145,7 +145,7 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
         {
             throw new NotSupportedException(Config.InChannels == 4
                 ? $"The UNet takes 4-channel latents; got shape [{string.Join(", ", x.shape)}]."
-                : $"This UNet takes {Config.InChannels} input channels (an inpainting or depth model needs its concat conditioning, which is not supported yet); got a latent of shape [{string.Join(", ", x.shape)}].");
+                : $"This UNet takes {Config.InChannels} input channels (the latent plus its concat conditioning); got an input of shape [{string.Join(", ", x.shape)}].");
         }
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();

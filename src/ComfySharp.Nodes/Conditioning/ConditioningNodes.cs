@@ -17,5 +17,6 @@ public static class ConditioningNodes
         registry.Add<ConditioningSetMask>();
         registry.Add<ConditioningZeroOut>();
         registry.Add<ConditioningSetTimestepRange>();
+        registry.Add<unCLIPConditioning>();
     }
 }
