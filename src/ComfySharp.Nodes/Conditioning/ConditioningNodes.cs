@@ -18,5 +18,7 @@ public static class ConditioningNodes
         registry.Add<ConditioningZeroOut>();
         registry.Add<ConditioningSetTimestepRange>();
         registry.Add<unCLIPConditioning>();
+        registry.Add<InstructPixToPixConditioning>();
+        registry.Add<InpaintModelConditioning>();
     }
 }
