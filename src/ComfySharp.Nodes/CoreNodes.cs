@@ -23,6 +23,7 @@ public sealed class CoreNodes : INodePack
         Upscaling.UpscalingNodes.Register(registry);
         ControlNet.ControlNetNodes.Register(registry);
         ClipVision.ClipVisionNodes.Register(registry);
+        StyleModel.StyleModelNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
     }
 }
