@@ -24,6 +24,7 @@ public sealed class CoreNodes : INodePack
         ControlNet.ControlNetNodes.Register(registry);
         ClipVision.ClipVisionNodes.Register(registry);
         StyleModel.StyleModelNodes.Register(registry);
+        Gligen.GligenNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
     }
 }

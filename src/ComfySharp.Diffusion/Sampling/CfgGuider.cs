@@ -1,6 +1,7 @@
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
+using GligenCondition = ComfySharp.Diffusion.Gligen.GligenCondition;
 
 namespace ComfySharp.Diffusion.Sampling;
 
@@ -129,7 +130,7 @@ public sealed class CfgGuider
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
             Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
             Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
-            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat);
+            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -151,7 +152,8 @@ public sealed class CfgGuider
     /// One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch);
     /// <paramref name="concat"/> (the reference's <c>c_concat</c>) is appended to the scaled input's channels.
     /// </summary>
-    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber, Tensor? concat = null)
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber, Tensor? concat = null,
+        GligenCondition? gligen = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -165,19 +167,23 @@ public sealed class CfgGuider
         }
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
         ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
-        Tensor eps = (residuals is null ? _network.Forward(
+        Tensor Run() => residuals is null ? _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),
             context.to(_network.ComputeType).to(device),
             y)
-            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), y, residuals))
-            .to(ScalarType.Float32).cpu();
+            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), y, residuals);
+        // GLIGEN fuses its grounding tokens after each transformer block's self-attention (the reference's middle_patch).
+        Tensor raw = gligen is null ? Run()
+            : _network is UNet.UNetModel unet ? unet.WithMiddlePatch(gligen.Model.Patch(x.shape, gligen.Boxes), Run)
+            : throw new NotSupportedException("GLIGEN conditioning needs an LDM UNet.");
+        Tensor eps = raw.to(ScalarType.Float32).cpu();
         return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
     }
 
     private static bool CanConcat(AreaInput a, AreaInput b)
     {
-        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control)
+        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control) || !ReferenceEquals(a.Gligen, b.Gligen)
             || (a.Concat is null) != (b.Concat is null) || (a.Concat is not null && !a.Concat.shape.SequenceEqual(b.Concat!.shape)))
         {
             return false;
@@ -242,6 +248,8 @@ public sealed class CfgGuider
         public ControlNet.IControlProvider? Control { get; init; }
 
         public Tensor? Concat { get; init; }
+
+        public GligenCondition? Gligen { get; init; }
     }
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
@@ -253,6 +261,8 @@ public sealed class CfgGuider
 
         /// <summary>The concat channels of inpainting / InstructPix2Pix models at the latent's size, null for others.</summary>
         public Tensor? Concat { get; init; }
+
+        public GligenCondition? Gligen { get; init; }
 
         public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, IDiffusionNetwork network, ModelCondInputs inputs, bool negative)
         {
@@ -308,6 +318,7 @@ public sealed class CfgGuider
             {
                 Y = y,
                 Concat = ConcatConditioning.For(network, entry, inputs),
+                Gligen = entry.Get(GligenCondition.Key) as GligenCondition,
                 Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
             };
         }
@@ -373,7 +384,7 @@ public sealed class CfgGuider
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
             Tensor? y = Y is null ? null : RepeatToBatch(Y, b);
             Tensor? concat = Concat is null ? null : RepeatToBatch(Concat.narrow(2, area[2], area[0]).narrow(3, area[3], area[1]), b);
-            return new AreaInput(input, mult, context, area, y) { Control = Control, Concat = concat };
+            return new AreaInput(input, mult, context, area, y) { Control = Control, Concat = concat, Gligen = Gligen };
         }
     }
 

@@ -185,6 +185,34 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
     }
 
     /// <summary>
+    /// Runs <paramref name="body"/> with <paramref name="patch"/>(transformer index, tokens) applied after the self-attention
+    /// of every transformer block, numbered in execution order (input, middle, output blocks) as the reference's
+    /// <c>transformer_index</c>. Callers hold the network's lock, as sampling does.
+    /// </summary>
+    public T WithMiddlePatch<T>(Func<int, Tensor, Tensor> patch, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        ArgumentNullException.ThrowIfNull(body);
+        var blocks = modules().OfType<BasicTransformerBlock>().ToList();
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            int index = i;
+            blocks[i].MiddlePatch = x => patch(index, x);
+        }
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            foreach (BasicTransformerBlock block in blocks)
+            {
+                block.MiddlePatch = null;
+            }
+        }
+    }
+
+    /// <summary>
     /// Sinusoidal embedding of (possibly fractional) timesteps, [cos | sin] halves, computed in float32
     /// with the same operation order as the reference so the embedding matches it bit for bit.
     /// </summary>
