@@ -23,6 +23,8 @@ public sealed class CoreNodes : INodePack
         Upscaling.UpscalingNodes.Register(registry);
         ControlNet.ControlNetNodes.Register(registry);
         ClipVision.ClipVisionNodes.Register(registry);
+        StyleModel.StyleModelNodes.Register(registry);
+        Gligen.GligenNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
     }
 }

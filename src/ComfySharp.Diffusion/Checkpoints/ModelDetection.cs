@@ -34,6 +34,8 @@ public sealed record DetectedModel(ModelFamily Family, UNetConfig UNet, ModelPre
     public string Variant => (Family, UNet.InChannels) switch
     {
         (_, 9) => $"{Family} inpainting",
+        (_, 8) => $"{Family} InstructPix2Pix",
+        (ModelFamily.Sd2, _) when UNet.AdmInChannels is not null => "Sd2 unCLIP",
         (ModelFamily.Sd2, 5) => "Sd2 depth",
         _ => Family.ToString(),
     };
@@ -73,11 +75,13 @@ public static partial class ModelDetection
         {
             (320, 768, null, false) => (ModelFamily.Sd1, LatentFormats.Sd15),
             (320, 1024, null, true) => (ModelFamily.Sd2, LatentFormats.Sd15),
+            // SD 2.1 unCLIP-L (768 + 768) and -H (1024 + 1024): the image embedding and its noise level in y.
+            (320, 1024, 1536 or 2048, true) => (ModelFamily.Sd2, LatentFormats.Sd15),
             (320, 2048, 2816, true) => (ModelFamily.Sdxl, LatentFormats.Sdxl),
             (384, 1280, 2560, true) => (ModelFamily.SdxlRefiner, LatentFormats.Sdxl),
             _ => null,
         };
-        if (match is not { } m || config.InChannels is not (4 or 5 or 9))
+        if (match is not { } m || config.InChannels is not (4 or 5 or 8 or 9))
         {
             return null;
         }
@@ -115,7 +119,7 @@ public static partial class ModelDetection
             : Has("joint_blocks.") ? "an SD3-style MMDiT (joint_blocks)"
             : Has("transformer_blocks.") && !Has("input_blocks.") ? "a DiT-style transformer (transformer_blocks without input_blocks)"
             : Has("input_blocks.") ? "UNet keys without a recognisable layout"
-            : $"no UNet keys under '{prefix}' ({shapes.Count} tensors)";
+            : $"no UNet keys under '{prefix}' but {ModelKeyKinds.Describe(shapes.Keys)}";
     }
 
     /// <summary>The reference's rule: SD 2.x predicts v when a late norm bias has a population std above 0.09.</summary>

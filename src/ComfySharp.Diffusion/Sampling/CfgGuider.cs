@@ -1,6 +1,7 @@
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
+using GligenCondition = ComfySharp.Diffusion.Gligen.GligenCondition;
 
 namespace ComfySharp.Diffusion.Sampling;
 
@@ -23,8 +24,11 @@ public sealed class CfgGuider
     {
     }
 
-    /// <summary>Prepares the conditioning lists of <paramref name="rule"/> for a latent of the given size.</summary>
-    public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, GuidanceRule rule, long latentHeight, long latentWidth)
+    /// <summary>
+    /// Prepares the conditioning lists of <paramref name="rule"/> for a latent of the given size; <paramref name="modelInputs"/>
+    /// carries what per-entry model inputs take from the run (seed, input latent, noise mask, for unCLIP and concat models).
+    /// </summary>
+    public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, GuidanceRule rule, long latentHeight, long latentWidth, ModelCondInputs? modelInputs = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(sampling);
@@ -32,8 +36,9 @@ public sealed class CfgGuider
         _network = network;
         _sampling = sampling;
         _rule = rule;
+        ModelCondInputs inputs = modelInputs ?? new ModelCondInputs([1, network.LatentFormat.Channels, latentHeight, latentWidth], 0);
         _conds = rule.Conds
-            .Select((list, k) => (list ?? []).Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network.AdmChannels, negative: k == rule.NegativeIndex)).ToList())
+            .Select((list, k) => (list ?? []).Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network, inputs, negative: k == rule.NegativeIndex)).ToList())
             .ToArray();
         // Every area entry gets a counterpart of the same area in each other list, so that all
         // predictions are averaged over the same regions.
@@ -124,7 +129,8 @@ public sealed class CfgGuider
             Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
             Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
-            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count);
+            Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
+            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -142,8 +148,12 @@ public sealed class CfgGuider
     /// <summary>One network evaluation: scale the input, map σ to the timestep, predict, convert to x0; <paramref name="y"/> is the ADM vector of SDXL models.</summary>
     public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y = null) => ApplyModel(x, sigma, context, y, null, 1);
 
-    /// <summary>One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch).</summary>
-    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber)
+    /// <summary>
+    /// One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch);
+    /// <paramref name="concat"/> (the reference's <c>c_concat</c>) is appended to the scaled input's channels.
+    /// </summary>
+    public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber, Tensor? concat = null,
+        GligenCondition? gligen = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -151,21 +161,30 @@ public sealed class CfgGuider
         using var scope = NewDisposeScope();
         Device device = _network.Device;
         Tensor xc = ModelSamplingDiscrete.CalculateInput(sigma, x);
+        if (concat is not null)
+        {
+            xc = cat([xc, concat.to_type(xc.dtype)], 1);
+        }
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
         ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
-        Tensor eps = (residuals is null ? _network.Forward(
+        Tensor Run() => residuals is null ? _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),
             context.to(_network.ComputeType).to(device),
             y)
-            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), y, residuals))
-            .to(ScalarType.Float32).cpu();
+            : ControlNet.ControlHook.Forward(_network, xc.to(_network.ComputeType).to(device), t.to(device), context.to(_network.ComputeType).to(device), y, residuals);
+        // GLIGEN fuses its grounding tokens after each transformer block's self-attention (the reference's middle_patch).
+        Tensor raw = gligen is null ? Run()
+            : _network is UNet.UNetModel unet ? unet.WithMiddlePatch(gligen.Model.Patch(x.shape, gligen.Boxes), Run)
+            : throw new NotSupportedException("GLIGEN conditioning needs an LDM UNet.");
+        Tensor eps = raw.to(ScalarType.Float32).cpu();
         return _sampling.CalculateDenoised(sigma, eps, x).MoveToOuterDisposeScope();
     }
 
     private static bool CanConcat(AreaInput a, AreaInput b)
     {
-        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control))
+        if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control) || !ReferenceEquals(a.Gligen, b.Gligen)
+            || (a.Concat is null) != (b.Concat is null) || (a.Concat is not null && !a.Concat.shape.SequenceEqual(b.Concat!.shape)))
         {
             return false;
         }
@@ -221,12 +240,16 @@ public sealed class CfgGuider
         {
             return;
         }
-        conds.Add(c with { Context = smallest.Context, Y = smallest.Y });
+        conds.Add(c with { Context = smallest.Context, Y = smallest.Y, Concat = smallest.Concat });
     }
 
     private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y)
     {
         public ControlNet.IControlProvider? Control { get; init; }
+
+        public Tensor? Concat { get; init; }
+
+        public GligenCondition? Gligen { get; init; }
     }
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
@@ -236,8 +259,14 @@ public sealed class CfgGuider
 
         public ControlNet.IControlProvider? Control { get; init; }
 
-        public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, int? admChannels, bool negative)
+        /// <summary>The concat channels of inpainting / InstructPix2Pix models at the latent's size, null for others.</summary>
+        public Tensor? Concat { get; init; }
+
+        public GligenCondition? Gligen { get; init; }
+
+        public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, IDiffusionNetwork network, ModelCondInputs inputs, bool negative)
         {
+            int? admChannels = network.AdmChannels;
             long[]? area = entry.Get(ConditioningKeys.Area) switch
             {
                 PercentageArea p => [Math.Max(1, (long)Math.Round(p.Height * h, MidpointRounding.ToEven)), Math.Max(1, (long)Math.Round(p.Width * w, MidpointRounding.ToEven)),
@@ -284,10 +313,12 @@ public sealed class CfgGuider
             {
                 entry = entry.With(UNet.AdmEncoding.PromptType, "negative");
             }
-            Tensor? y = UNet.AdmEncoding.Encode(admChannels, entry, h, w);
+            Tensor? y = UNet.AdmEncoding.Encode(admChannels, entry, h, w, inputs.Seed);
             return new PreparedCond(entry.Embedding, area, strength, mask, maskStrength, start, end)
             {
                 Y = y,
+                Concat = ConcatConditioning.For(network, entry, inputs),
+                Gligen = entry.Get(GligenCondition.Key) as GligenCondition,
                 Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
             };
         }
@@ -352,7 +383,8 @@ public sealed class CfgGuider
             }
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
             Tensor? y = Y is null ? null : RepeatToBatch(Y, b);
-            return new AreaInput(input, mult, context, area, y) { Control = Control };
+            Tensor? concat = Concat is null ? null : RepeatToBatch(Concat.narrow(2, area[2], area[0]).narrow(3, area[3], area[1]), b);
+            return new AreaInput(input, mult, context, area, y) { Control = Control, Concat = concat, Gligen = Gligen };
         }
     }
 

@@ -81,7 +81,8 @@ public static class DiffusionSampling
             }
             Tensor noise = request.Noise.to_type(ScalarType.Float32);
             Tensor? mask = request.DenoiseMask is null ? null : PrepareMask(request.DenoiseMask, noise.shape);
-            var guider = new CfgGuider(network, sampling, rule, latent.shape[2], latent.shape[3])
+            var modelInputs = new ModelCondInputs(noise.shape, request.Seed) { LatentImage = latent, DenoiseMask = mask };
+            var guider = new CfgGuider(network, sampling, rule, latent.shape[2], latent.shape[3], modelInputs)
             {
                 AlwaysComputeUncond = sampler.NeedsUncondPrediction,
             };

@@ -33,9 +33,10 @@ public static class AdmEncoding
 
     /// <summary>
     /// The ADM vector [1, <paramref name="admChannels"/>] for one conditioning entry on a latent of the given size, or
-    /// null when the model takes none (<paramref name="admChannels"/> null).
+    /// null when the model takes none (<paramref name="admChannels"/> null). <paramref name="seed"/> is the sampling
+    /// seed, from which unCLIP noise augmentation draws (SD 2.1 unCLIP's 1536/2048-wide vectors, SDXL revision).
     /// </summary>
-    public static Tensor? Encode(int? admChannels, ConditioningEntry entry, long latentHeight, long latentWidth)
+    public static Tensor? Encode(int? admChannels, ConditioningEntry entry, long latentHeight, long latentWidth, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (admChannels is not int channels)
@@ -43,7 +44,17 @@ public static class AdmEncoding
             return null;
         }
         using var scope = NewDisposeScope();
-        Tensor pooled = entry.Get(Sampling.ConditioningKeys.PooledOutput) is Tensor p
+        var unclip = entry.Get(UnclipAdm.Key) as IReadOnlyList<UnclipCondition>;
+        ulong unclipSeed = unchecked(seed - 10); // the reference draws unCLIP noise from the sampling seed − 10
+        if (channels is 1536 or 2048)
+        {
+            // SD 2.1 unCLIP (L: 768 + 768, H: 1024 + 1024): zeros without an image, as the reference's SD21UNCLIP.encode_adm.
+            Tensor adm = unclip is { Count: > 0 } ? UnclipAdm.Encode(unclip, channels / 2, unclipSeed, UnclipAdm.Sd21MergeAugmentation) : zeros(1, channels, ScalarType.Float32);
+            return adm.MoveToOuterDisposeScope();
+        }
+        Tensor pooled = unclip is { Count: > 0 }
+            ? UnclipAdm.Encode(unclip, PooledWidth, unclipSeed, 0.0).narrow(1, 0, PooledWidth) // SDXL revision (sdxl_pooled)
+            : entry.Get(Sampling.ConditioningKeys.PooledOutput) is Tensor p
             ? p.to_type(ScalarType.Float32).cpu().reshape(-1, p.shape[^1]).narrow(0, 0, 1)
             : zeros(1, PooledWidth, ScalarType.Float32);
         double width = Number(entry, Width) ?? latentWidth * 8;
@@ -54,7 +65,7 @@ public static class AdmEncoding
         {
             2816 => [height, width, cropH, cropW, Number(entry, TargetHeight) ?? height, Number(entry, TargetWidth) ?? width],
             2560 => [height, width, cropH, cropW, Number(entry, AestheticScore) ?? (entry.Get(PromptType) as string == "negative" ? 2.5 : 6.0)],
-            _ => throw new NotSupportedException($"A UNet with a {channels}-wide ADM vector (label_emb) is not supported; SDXL base (2816) and refiner (2560) are."),
+            _ => throw new NotSupportedException($"A UNet with a {channels}-wide ADM vector (label_emb) is not supported; SDXL base (2816), refiner (2560) and SD 2.1 unCLIP (1536, 2048) are."),
         };
         Tensor sizes = tensor(values.Select(v => (float)v).ToArray());
         Tensor embedded = UNetModel.TimestepEmbedding(sizes, 256).reshape(1, -1);

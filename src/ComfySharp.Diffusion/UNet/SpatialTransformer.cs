@@ -111,12 +111,19 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Applied to the tokens after self-attention (the reference's <c>middle_patch</c>, used by GLIGEN); null = none.</summary>
+    internal Func<Tensor, Tensor>? MiddlePatch { get; set; }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x, Tensor context)
     {
         using var scope = NewDisposeScope();
         Tensor n1 = norm1.forward(x);
         x = x.Add(attn1.forward(n1, n1));
+        if (MiddlePatch is { } patch)
+        {
+            x = patch(x);
+        }
         x = x.Add(attn2.forward(norm2.forward(x), context));
         x = x.Add(ff.forward(norm3.forward(x)));
         return x.MoveToOuterDisposeScope();

@@ -145,7 +145,7 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
         {
             throw new NotSupportedException(Config.InChannels == 4
                 ? $"The UNet takes 4-channel latents; got shape [{string.Join(", ", x.shape)}]."
-                : $"This UNet takes {Config.InChannels} input channels (an inpainting or depth model needs its concat conditioning, which is not supported yet); got a latent of shape [{string.Join(", ", x.shape)}].");
+                : $"This UNet takes {Config.InChannels} input channels (the latent plus its concat conditioning); got an input of shape [{string.Join(", ", x.shape)}].");
         }
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
@@ -182,6 +182,34 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
         Tensor eps = @out.forward(h);
         // Samplers work in float32 whatever the compute type (the reference calls .float() on the output).
         return eps.to(ScalarType.Float32, callerDevice).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with <paramref name="patch"/>(transformer index, tokens) applied after the self-attention
+    /// of every transformer block, numbered in execution order (input, middle, output blocks) as the reference's
+    /// <c>transformer_index</c>. Callers hold the network's lock, as sampling does.
+    /// </summary>
+    public T WithMiddlePatch<T>(Func<int, Tensor, Tensor> patch, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        ArgumentNullException.ThrowIfNull(body);
+        var blocks = modules().OfType<BasicTransformerBlock>().ToList();
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            int index = i;
+            blocks[i].MiddlePatch = x => patch(index, x);
+        }
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            foreach (BasicTransformerBlock block in blocks)
+            {
+                block.MiddlePatch = null;
+            }
+        }
     }
 
     /// <summary>

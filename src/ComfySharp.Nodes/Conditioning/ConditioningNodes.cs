@@ -17,5 +17,8 @@ public static class ConditioningNodes
         registry.Add<ConditioningSetMask>();
         registry.Add<ConditioningZeroOut>();
         registry.Add<ConditioningSetTimestepRange>();
+        registry.Add<unCLIPConditioning>();
+        registry.Add<InstructPixToPixConditioning>();
+        registry.Add<InpaintModelConditioning>();
     }
 }

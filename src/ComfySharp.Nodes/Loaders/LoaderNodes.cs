@@ -13,5 +13,6 @@ public static class LoaderNodes
         registry.Add<CheckpointLoader>();
         registry.Add<VAELoader>();
         registry.Add<UNETLoader>();
+        registry.Add<unCLIPCheckpointLoader>();
     }
 }

@@ -23,6 +23,7 @@ public sealed class ImagingSchemaTests
         { "ImageBlend", null, "image/postprocessing", "comfy_extras.nodes_post_processing", true, "image1 image2 blend_factor blend_mode" },
         { "ImageBlur", null, "image/postprocessing", "comfy_extras.nodes_post_processing", true, "image blur_radius sigma" },
         { "ImageSharpen", null, "image/postprocessing", "comfy_extras.nodes_post_processing", true, "image sharpen_radius sigma alpha" },
+        { "Canny", null, "image/preprocessors", "comfy_extras.nodes_canny", true, "image low_threshold high_threshold" },
         { "ImageQuantize", null, "image/postprocessing", "comfy_extras.nodes_post_processing", true, "image colors dither" },
         { "ImageCompositeMasked", null, "image", "comfy_extras.nodes_mask", true, "destination source x y resize_source mask" },
         { "RebatchImages", "Rebatch Images", "image/batch", "comfy_extras.nodes_rebatch", true, "images batch_size" },
