@@ -24,5 +24,6 @@ public sealed class CoreNodes : INodePack
         ControlNet.ControlNetNodes.Register(registry);
         ClipVision.ClipVisionNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
+        ModelPatches.ModelPatchNodes.Register(registry);
     }
 }

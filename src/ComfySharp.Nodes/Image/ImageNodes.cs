@@ -28,5 +28,6 @@ public static class ImageNodes
         registry.Add<ImageFlip>();
         registry.Add<ImageRotate>();
         registry.Add<RepeatImageBatch>();
+        registry.Add<SaveImageWebsocket>();
     }
 }
