@@ -29,5 +29,10 @@ public static class ImageNodes
         registry.Add<ImageRotate>();
         registry.Add<RepeatImageBatch>();
         registry.Add<SaveImageWebsocket>();
+        registry.Add<ImageFromBatch>();
+        registry.Add<GetImageSize>();
+        registry.Add<ImageAddNoise>();
+        registry.Add<ImageStitch>();
+        registry.Add<ResizeAndPadImage>();
     }
 }

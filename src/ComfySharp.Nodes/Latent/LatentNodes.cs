@@ -28,5 +28,7 @@ public static class LatentNodes
         registry.Add<LatentApplyOperationCFG>();
         registry.Add<LatentOperationTonemapReinhard>();
         registry.Add<LatentOperationSharpen>();
+        registry.Add<LatentCompositeMasked>();
+        registry.Add<LatentBatchSeedBehavior>();
     }
 }

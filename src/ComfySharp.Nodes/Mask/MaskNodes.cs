@@ -19,5 +19,6 @@ public static class MaskNodes
         registry.Add<FeatherMask>();
         registry.Add<GrowMask>();
         registry.Add<ThresholdMask>();
+        registry.Add<MaskPreview>();
     }
 }
