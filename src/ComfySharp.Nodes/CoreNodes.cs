@@ -25,5 +25,6 @@ public sealed class CoreNodes : INodePack
         ClipVision.ClipVisionNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
         ModelPatches.ModelPatchNodes.Register(registry);
+        Strings.StringNodes.Register(registry);
     }
 }

@@ -34,5 +34,6 @@ public static class ImageNodes
         registry.Add<ImageAddNoise>();
         registry.Add<ImageStitch>();
         registry.Add<ResizeAndPadImage>();
+        registry.Add<Morphology>();
     }
 }

@@ -20,5 +20,8 @@ public static class MaskNodes
         registry.Add<GrowMask>();
         registry.Add<ThresholdMask>();
         registry.Add<MaskPreview>();
+        registry.Add<ImageColorToMask>();
+        registry.Add<SplitImageWithAlpha>();
+        registry.Add<JoinImageWithAlpha>();
     }
 }
