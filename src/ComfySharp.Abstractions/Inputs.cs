@@ -213,6 +213,8 @@ public sealed class StringInput : Input<string>
     public string? Default { get; init; }
     /// <summary>Multi-line text box.</summary>
     public bool Multiline { get; init; }
+    /// <summary>Writes <c>"multiline": false</c> (schemas that state the single-line box explicitly).</summary>
+    public bool ExplicitSingleLine { get; init; }
     /// <summary>The frontend expands <c>{a|b}</c> before sending.</summary>
     public bool? DynamicPrompts { get; init; }
     /// <summary>Hint text.</summary>
@@ -224,6 +226,7 @@ public sealed class StringInput : Input<string>
         ArgumentNullException.ThrowIfNull(options);
         if (Default is not null) { options["default"] = Default; }
         if (Multiline) { options["multiline"] = true; }
+        else if (ExplicitSingleLine) { options["multiline"] = false; }
         if (DynamicPrompts is { } dp) { options["dynamicPrompts"] = dp; }
         if (Placeholder is not null) { options["placeholder"] = Placeholder; }
         base.WriteOptions(options, services);

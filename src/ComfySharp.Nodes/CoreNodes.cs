@@ -26,5 +26,7 @@ public sealed class CoreNodes : INodePack
         StyleModel.StyleModelNodes.Register(registry);
         Gligen.GligenNodes.Register(registry);
         Primitives.PrimitiveNodes.Register(registry);
+        ModelPatches.ModelPatchNodes.Register(registry);
+        Strings.StringNodes.Register(registry);
     }
 }

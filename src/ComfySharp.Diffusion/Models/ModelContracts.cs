@@ -90,11 +90,21 @@ public sealed class ModelPatcher
     /// <summary>The noise schedule and prediction maths set by a ModelSampling* node; null = the network's default.</summary>
     public Sampling.ModelSamplingDiscrete? Sampling { get; init; }
 
+    /// <summary>The runtime hooks (CFG functions, UNet block and attention patches) of this branch.</summary>
+    public ModelOptions Options { get; init; } = ModelOptions.None;
+
     /// <summary>A copy with more patches.</summary>
-    public ModelPatcher WithPatches(IEnumerable<WeightPatch> more) => new(Network, Patches.Concat(more).ToList()) { Sampling = Sampling };
+    public ModelPatcher WithPatches(IEnumerable<WeightPatch> more) => new(Network, Patches.Concat(more).ToList()) { Sampling = Sampling, Options = Options };
 
     /// <summary>A copy sampling with <paramref name="sampling"/> (ModelSampling* nodes).</summary>
-    public ModelPatcher WithSampling(Sampling.ModelSamplingDiscrete sampling) => new(Network, Patches) { Sampling = sampling };
+    public ModelPatcher WithSampling(Sampling.ModelSamplingDiscrete sampling) => new(Network, Patches) { Sampling = sampling, Options = Options };
+
+    /// <summary>A copy whose hooks are <paramref name="change"/> applied to this one's (model patch nodes).</summary>
+    public ModelPatcher WithOptions(Func<ModelOptions, ModelOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return new(Network, Patches) { Sampling = Sampling, Options = change(Options) };
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"ModelPatcher({Network.GetType().Name}, patches={Patches.Count})";

@@ -17,6 +17,8 @@ public sealed class CfgGuider
     private readonly ModelSamplingDiscrete _sampling;
     private readonly GuidanceRule _rule;
     private readonly List<PreparedCond>[] _conds;
+    private (ModelOptions Options, int[] CondOrUncond)? _hookBatch;
+    private readonly ModelCondInputs _modelInputs;
 
     /// <summary>Prepares the conditioning for a latent of height <paramref name="latentHeight"/> and width <paramref name="latentWidth"/>.</summary>
     public CfgGuider(IDiffusionNetwork network, ModelSamplingDiscrete sampling, Conditioning positive, Conditioning negative, double cfg, long latentHeight, long latentWidth)
@@ -37,6 +39,7 @@ public sealed class CfgGuider
         _sampling = sampling;
         _rule = rule;
         ModelCondInputs inputs = modelInputs ?? new ModelCondInputs([1, network.LatentFormat.Channels, latentHeight, latentWidth], 0);
+        _modelInputs = inputs;
         _conds = rule.Conds
             .Select((list, k) => (list ?? []).Select(e => PreparedCond.From(e, sampling, latentHeight, latentWidth, network, inputs, negative: k == rule.NegativeIndex)).ToList())
             .ToArray();
@@ -66,23 +69,39 @@ public sealed class CfgGuider
     /// <summary>The unconditional prediction of the last call (null when it was skipped or the rule has none).</summary>
     public Tensor? LastUncond { get; private set; }
 
+    /// <summary>The model's runtime hooks (CFG functions, UNet patches).</summary>
+    public ModelOptions Options { get; init; } = ModelOptions.None;
+
     /// <summary>The guided prediction of the clean latent for x at σ ([B]).</summary>
     public Tensor Predict(Tensor x, Tensor sigma)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
         using var scope = NewDisposeScope();
-        bool[] evaluate = _rule.Evaluate(AlwaysComputeUncond);
-        Tensor[] outputs = CalcCondBatch(x, sigma, evaluate);
-        Tensor result = _rule.Combine(x, outputs);
+        bool[] evaluate = _rule.Evaluate(AlwaysComputeUncond || Options.DisableCfg1Optimization);
+        Tensor[] outputs = CalcCondBatch(_conds, x, sigma, evaluate, Options);
+        Tensor result = CfgHooks.Guide(this, _rule, x, sigma, outputs);
         LastUncond?.Dispose();
         LastUncond = _rule.UncondIndex is { } u && evaluate[u] ? outputs[u].DetachFromDisposeScope() : null;
         return result.MoveToOuterDisposeScope();
     }
 
-    private Tensor[] CalcCondBatch(Tensor x, Tensor sigma, bool[] evaluate)
+    /// <summary>The prediction of conditioning list <paramref name="list"/> of the rule for <paramref name="x"/>, with <paramref name="options"/> as hooks.</summary>
+    internal Tensor EvaluateList(int list, Tensor x, Tensor sigma, ModelOptions options) =>
+        CalcCondBatch([_conds[list]], x, sigma, [true], options)[0];
+
+    /// <summary>The prediction of another conditioning, prepared as a negative prompt, with this guider's hooks.</summary>
+    internal Tensor EvaluateConditioning(Conditioning conditioning, Tensor x, Tensor sigma)
     {
-        int n = _conds.Length;
+        var prepared = conditioning.Select(e => PreparedCond.From(e, _sampling, x.shape[2], x.shape[3], _network, _modelInputs, negative: true)).ToList();
+        return CalcCondBatch([prepared], x, sigma, [true], Options)[0];
+    }
+
+    internal ModelSamplingDiscrete Sampling => _sampling;
+
+    private Tensor[] CalcCondBatch(IReadOnlyList<List<PreparedCond>> conds, Tensor x, Tensor sigma, bool[] evaluate, ModelOptions options)
+    {
+        int n = conds.Count;
         var sums = new Tensor[n];
         var counts = new Tensor[n];
         for (int k = 0; k < n; k++)
@@ -98,7 +117,7 @@ public sealed class CfgGuider
             {
                 continue;
             }
-            foreach (PreparedCond c in _conds[which])
+            foreach (PreparedCond c in conds[which])
             {
                 AreaInput? input = c.AreaAndMult(x, sigma0);
                 if (input is not null)
@@ -130,7 +149,16 @@ public sealed class CfgGuider
             Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
             Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
             Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
-            Tensor output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
+            Tensor output;
+            _hookBatch = (options, batch.Select(b => b.Which).ToArray());
+            try
+            {
+                output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
+            }
+            finally
+            {
+                _hookBatch = null;
+            }
             Tensor[] chunks = output.chunk(batch.Count, 0);
             for (int o = 0; o < batch.Count; o++)
             {
@@ -167,6 +195,8 @@ public sealed class CfgGuider
         }
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
         ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
+        // The model's UNet hooks run in the UNet only, not in a ControlNet (the reference hands them only to the diffusion model).
+        using IDisposable? hooks = _hookBatch is { } hb ? Models.UNetHookContext.Enter(hb.Options, sigma, hb.CondOrUncond, xc.shape) : null;
         Tensor Run() => residuals is null ? _network.Forward(
             xc.to(_network.ComputeType).to(device),
             t.to(device),

@@ -85,7 +85,10 @@ public static class DiffusionSampling
             var guider = new CfgGuider(network, sampling, rule, latent.shape[2], latent.shape[3], modelInputs)
             {
                 AlwaysComputeUncond = sampler.NeedsUncondPrediction,
+                Options = request.Model.Options,
             };
+            DenoiseMaskFunction? maskFunction = request.Model.Options.DenoiseMask;
+            var maskStep = new DenoiseMaskStep(sigmas, sampling);
             Tensor inpaintNoise = noise;
             if (sampler.RandomInpaintNoise)
             {
@@ -97,18 +100,19 @@ public static class DiffusionSampling
             {
                 using var inner = NewDisposeScope();
                 Tensor? latentMask = null;
-                if (mask is not null)
+                Tensor? stepMask = mask is not null && maskFunction is not null ? maskFunction(sigma, mask, maskStep) : mask;
+                if (stepMask is not null)
                 {
-                    latentMask = mask.RSub(1.0);
+                    latentMask = stepMask.RSub(1.0);
                     Tensor s = ModelSamplingDiscrete.AppendDims(sigma, inpaintNoise.dim());
-                    x = (x * mask).Add((inpaintNoise * s).Add(latent) * latentMask);
+                    x = (x * stepMask).Add((inpaintNoise * s).Add(latent) * latentMask);
                 }
                 Tensor output = guider.Predict(x, sigma);
                 // A copy owned by the sampler's step, like the denoised output itself.
                 context!.LastUncondDenoised = guider.LastUncond?.clone().MoveToOuterDisposeScope();
-                if (mask is not null)
+                if (stepMask is not null)
                 {
-                    output = (output * mask).Add(latent * latentMask!);
+                    output = (output * stepMask).Add(latent * latentMask!);
                 }
                 return output.MoveToOuterDisposeScope();
             }

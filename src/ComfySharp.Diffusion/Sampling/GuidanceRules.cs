@@ -20,6 +20,12 @@ public abstract class GuidanceRule
     /// <summary>Index of the list the reference names "negative" (SDXL models encode its ADM vector as a negative prompt), or null.</summary>
     public virtual int? NegativeIndex => null;
 
+    /// <summary>Which lists the model's CFG hooks read as cond and uncond, and whether the CFG function may replace the mix; null = no CFG hooks run.</summary>
+    public virtual CfgHookSlots? HookSlots => null;
+
+    /// <summary>The guidance scale the CFG hooks see.</summary>
+    public virtual double CondScale => 1.0;
+
     /// <summary>Which lists to evaluate for this call; <paramref name="needUncond"/> forbids skipping the uncond list.</summary>
     public abstract bool[] Evaluate(bool needUncond);
 
@@ -46,6 +52,12 @@ public sealed class CfgRule(Conditioning positive, Conditioning negative, double
     public override int? NegativeIndex => 1;
 
     /// <inheritdoc />
+    public override CfgHookSlots? HookSlots => new(0, 1, true);
+
+    /// <inheritdoc />
+    public override double CondScale => Cfg;
+
+    /// <inheritdoc />
     public override bool[] Evaluate(bool needUncond) => [true, needUncond || !IsOne(Cfg)];
 
     /// <inheritdoc />
@@ -62,6 +74,9 @@ public sealed class BasicRule(Conditioning conditioning) : GuidanceRule
 {
     /// <inheritdoc />
     public override IReadOnlyList<Conditioning?> Conds { get; } = [conditioning];
+
+    /// <inheritdoc />
+    public override CfgHookSlots? HookSlots => new(0, null, true);
 
     /// <inheritdoc />
     public override bool[] Evaluate(bool needUncond) => [true];
@@ -126,6 +141,12 @@ public sealed class PerpNegRule(Conditioning positive, Conditioning negative, Co
     public override IReadOnlyList<Conditioning?> Conds { get; } = [positive, negative, empty];
 
     /// <inheritdoc />
+    public override CfgHookSlots? HookSlots => new(0, 1, false);
+
+    /// <inheritdoc />
+    public override double CondScale => cfg;
+
+    /// <inheritdoc />
     public override int? NegativeIndex => 1;
 
     /// <inheritdoc />
@@ -135,14 +156,28 @@ public sealed class PerpNegRule(Conditioning positive, Conditioning negative, Co
     public override Tensor Combine(Tensor x, Tensor[] predictions)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        Tensor nocond = predictions[2];
-        Tensor pos = predictions[0] - nocond;
-        Tensor neg = predictions[1] - nocond;
+        return Mix(predictions[0], predictions[1], predictions[2], cfg, negScale);
+    }
+
+    /// <summary>nocond + cfg·(pos − neg_scale·perp), pos and neg taken relative to <paramref name="nocond"/>, perp = neg minus its projection on pos.</summary>
+    public static Tensor Mix(Tensor positive, Tensor negative, Tensor nocond, double cfg, double negScale)
+    {
+        ArgumentNullException.ThrowIfNull(positive);
+        ArgumentNullException.ThrowIfNull(negative);
+        ArgumentNullException.ThrowIfNull(nocond);
+        Tensor pos = positive - nocond;
+        Tensor neg = negative - nocond;
         Tensor projection = (neg * pos).sum() / pos.norm().square();
         Tensor perp = neg - (projection * pos);
         return nocond.Add((pos - perp.Mul(negScale)).Mul(cfg));
     }
 }
+
+/// <summary>The lists a guidance rule hands to the model's CFG hooks.</summary>
+/// <param name="Cond">Index of the positive list.</param>
+/// <param name="Uncond">Index of the negative list, or null (its prediction is then zeros).</param>
+/// <param name="CfgFunction">Whether a sampler CFG function replaces the rule's mix (plain CFG and the basic guider).</param>
+public readonly record struct CfgHookSlots(int Cond, int? Uncond, bool CfgFunction);
 
 /// <summary>The GUIDER value: a model and the rule that guides its predictions.</summary>
 /// <param name="Model">The model with its patches.</param>

@@ -30,15 +30,33 @@ public sealed class CrossAttention : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Attends from <paramref name="x"/> [B, N, C] to <paramref name="context"/> [B, M, D].</summary>
-    public override Tensor forward(Tensor x, Tensor context)
+    public override Tensor forward(Tensor x, Tensor context) => Attend(x, context, context);
+
+    /// <summary>Heads of this attention.</summary>
+    public int Heads => _heads;
+
+    /// <summary>Attends with separate key and value inputs (self-attention hooks may change them apart).</summary>
+    public Tensor Attend(Tensor x, Tensor context, Tensor value)
     {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(value);
         using var scope = NewDisposeScope();
         long batch = x.shape[0];
         Tensor q = SplitHeads(to_q.forward(x), batch);
         Tensor k = SplitHeads(to_k.forward(context), batch);
-        Tensor v = SplitHeads(to_v.forward(context), batch);
+        Tensor v = SplitHeads(to_v.forward(value), batch);
         Tensor attended = F.scaled_dot_product_attention(q, k, v);
         Tensor merged = attended.transpose(1, 2).reshape(batch, -1, attended.shape[1] * attended.shape[3]);
+        return to_out.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Projects q, k, v, hands them to <paramref name="replacement"/> instead of attending, and projects its result out.</summary>
+    public Tensor AttendReplaced(Tensor x, Tensor context, Tensor value, Models.AttentionReplace replacement, Models.UNetHookContext hooks)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        using var scope = NewDisposeScope();
+        Tensor merged = replacement(to_q.forward(x), to_k.forward(context), to_v.forward(value), hooks);
         return to_out.forward(merged).MoveToOuterDisposeScope();
     }
 
@@ -119,7 +137,7 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor n1 = norm1.forward(x);
-        x = x.Add(attn1.forward(n1, n1));
+        x = x.Add(Models.UNetHookContext.Current is { } hooks ? UNetHooks.SelfAttention(attn1, n1, hooks) : attn1.forward(n1, n1));
         if (MiddlePatch is { } patch)
         {
             x = patch(x);
@@ -170,8 +188,14 @@ public sealed class SpatialTransformer : UNetLayer
         {
             t = proj_in.forward(t);
         }
+        Models.UNetHookContext? hooks = Models.UNetHookContext.Current;
+        int index = 0;
         foreach (var block in transformer_blocks)
         {
+            if (hooks is not null)
+            {
+                hooks.TransformerIndex = index++;
+            }
             t = block.forward(t, context);
         }
         if (_useLinear)

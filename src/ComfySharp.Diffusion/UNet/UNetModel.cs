@@ -164,18 +164,24 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
         }
 
         var skips = new Stack<Tensor>();
+        UNetHookContext? hooks = UNetHookContext.Current;
         foreach (var block in input_blocks)
         {
-            h = RunBlock(block, h, emb, ctx, null);
+            UNetHooks.Enter(hooks, "input", skips.Count);
+            h = UNetHooks.AfterInputBlock(hooks, RunBlock(block, h, emb, ctx, null));
             skips.Push(h);
+            h = UNetHooks.AfterSkip(hooks, h);
         }
+        UNetHooks.Enter(hooks, "middle", 0);
         h = RunBlock(middle_block, h, emb, ctx, null);
         h = control?.ApplyToMiddle(h) ?? h; // ControlNet hook: middle residual
         foreach (var block in output_blocks)
         {
             int skipIndex = skips.Count - 1;
             Tensor skip = skips.Pop();
-            h = cat([h, control?.ApplyToSkip(skip, skipIndex) ?? skip], 1); // ControlNet hook: skip residuals
+            UNetHooks.Enter(hooks, "output", output_blocks.Count - 1 - skipIndex);
+            (h, skip) = UNetHooks.BeforeOutputBlock(hooks, h, control?.ApplyToSkip(skip, skipIndex) ?? skip); // ControlNet hook: skip residuals
+            h = cat([h, skip], 1);
             long[]? nextSize = skips.Count > 0 ? [skips.Peek().shape[2], skips.Peek().shape[3]] : null;
             h = RunBlock(block, h, emb, ctx, nextSize);
         }

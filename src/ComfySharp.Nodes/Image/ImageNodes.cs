@@ -29,5 +29,12 @@ public static class ImageNodes
         registry.Add<ImageRotate>();
         registry.Add<RepeatImageBatch>();
         registry.Add<Canny>();
+        registry.Add<SaveImageWebsocket>();
+        registry.Add<ImageFromBatch>();
+        registry.Add<GetImageSize>();
+        registry.Add<ImageAddNoise>();
+        registry.Add<ImageStitch>();
+        registry.Add<ResizeAndPadImage>();
+        registry.Add<Morphology>();
     }
 }

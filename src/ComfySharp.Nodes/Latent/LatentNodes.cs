@@ -24,5 +24,11 @@ public static class LatentNodes
         registry.Add<LatentSubtract>();
         registry.Add<LatentMultiply>();
         registry.Add<LatentInterpolate>();
+        registry.Add<LatentApplyOperation>();
+        registry.Add<LatentApplyOperationCFG>();
+        registry.Add<LatentOperationTonemapReinhard>();
+        registry.Add<LatentOperationSharpen>();
+        registry.Add<LatentCompositeMasked>();
+        registry.Add<LatentBatchSeedBehavior>();
     }
 }

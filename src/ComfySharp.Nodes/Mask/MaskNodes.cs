@@ -19,5 +19,9 @@ public static class MaskNodes
         registry.Add<FeatherMask>();
         registry.Add<GrowMask>();
         registry.Add<ThresholdMask>();
+        registry.Add<MaskPreview>();
+        registry.Add<ImageColorToMask>();
+        registry.Add<SplitImageWithAlpha>();
+        registry.Add<JoinImageWithAlpha>();
     }
 }

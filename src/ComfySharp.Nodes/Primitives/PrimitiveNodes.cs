@@ -14,5 +14,6 @@ public static class PrimitiveNodes
         registry.Add<PrimitiveInt>();
         registry.Add<PrimitiveFloat>();
         registry.Add<PrimitiveBoolean>();
+        registry.Add<PreviewAny>();
     }
 }
