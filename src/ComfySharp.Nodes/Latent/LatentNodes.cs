@@ -30,5 +30,6 @@ public static class LatentNodes
         registry.Add<LatentOperationSharpen>();
         registry.Add<LatentCompositeMasked>();
         registry.Add<LatentBatchSeedBehavior>();
+        registry.Add<LatentBatch>();
     }
 }

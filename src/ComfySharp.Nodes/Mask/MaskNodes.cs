@@ -23,5 +23,6 @@ public static class MaskNodes
         registry.Add<ImageColorToMask>();
         registry.Add<SplitImageWithAlpha>();
         registry.Add<JoinImageWithAlpha>();
+        registry.Add<PorterDuffImageComposite>();
     }
 }
