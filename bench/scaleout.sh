@@ -13,9 +13,10 @@ counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 2 4 8)
 dll=$(ls src/ComfySharp.Host/bin/Release/net10.0/*/comfysharp.dll 2>/dev/null | head -n 1)
 [ -n "$dll" ] || { echo "build first: dotnet build ComfySharp.slnx -c Release" >&2; exit 1; }
 work=$(mktemp -d /tmp/comfysharp-bench.XXXXXX)
-eval "$(bash build/postgres.sh start "$work/pg")"
+pgdir=$(mktemp -d /tmp/comfysharp-bench-pg.XXXXXX) # its own folder: the cluster's owner must reach it
+eval "$(bash build/postgres.sh start "$pgdir")"
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; bash build/postgres.sh stop "$work/pg"; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; bash build/postgres.sh stop "$pgdir"; rm -rf "$work"; }
 trap cleanup EXIT
 port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$COMFYSHARP_TEST_POSTGRES")
 psql_() { psql -h 127.0.0.1 -p "$port" -U postgres -qtA "$@"; }
