@@ -24,7 +24,11 @@ internal sealed class ScaleOutWorkerService(PostgresPromptStore store, IPromptRu
         _publisher = new EventPublisher(store.DataSource, log);
         var work = new PostgresWorkQueue(store.DataSource, settings.WorkerId);
         _worker = new ClaimingWorker(work, runner, new RelaySink(_publisher),
-            new ClaimingWorkerOptions(settings.Lease, settings.MaxAttempts, options.PreviewMethod, log));
+            new ClaimingWorkerOptions(settings.Lease, settings.MaxAttempts, options.PreviewMethod, log)
+            {
+                OnClaimed = claim => logger.LogDebug("Claimed prompt {PromptId} (attempt {Attempt}) {Waited:0.000} ms after it was queued.",
+                    claim.Prompt.PromptId, claim.Attempt, claim.WaitedMilliseconds),
+            });
         _listener = new NotificationListener(settings.ConnectionString, PostgresPromptStore.QueueChannel);
         ClaimingWorker worker = _worker;
         NotificationListener listener = _listener;

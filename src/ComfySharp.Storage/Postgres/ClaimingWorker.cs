@@ -82,6 +82,7 @@ public sealed class ClaimingWorker : IAsyncDisposable
                     await _wake.WaitAsync(_options.IdlePoll, stopping).ConfigureAwait(false);
                     continue;
                 }
+                _options.OnClaimed?.Invoke(claim);
                 await RunOneAsync(claim, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

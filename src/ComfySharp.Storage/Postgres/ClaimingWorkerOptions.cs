@@ -9,4 +9,7 @@ public sealed record ClaimingWorkerOptions(TimeSpan Lease, int MaxAttempts, stri
 {
     /// <summary>How often an idle worker looks at the queue even without a notification (a missed NOTIFY costs at most this).</summary>
     public TimeSpan IdlePoll { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Called for every claim (the host logs the queue wait at debug level; bench/scaleout.sh reads it).</summary>
+    public Action<ClaimedPrompt>? OnClaimed { get; init; }
 }

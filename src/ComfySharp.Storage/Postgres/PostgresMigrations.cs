@@ -33,7 +33,8 @@ internal static class PostgresMigrations
             worker TEXT,
             lease_until TIMESTAMPTZ,
             attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT);
+            last_error TEXT,
+            queued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());
         CREATE SEQUENCE IF NOT EXISTS queue_seq;
         CREATE INDEX IF NOT EXISTS queue_claim_order ON queue (priority DESC, number, seq) WHERE state = 'pending';
         CREATE INDEX IF NOT EXISTS queue_leases ON queue (lease_until) WHERE state = 'running';

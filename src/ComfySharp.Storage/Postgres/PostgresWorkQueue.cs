@@ -24,7 +24,8 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, string worker
     private const string ClaimSql =
         "WITH next AS (SELECT seq FROM queue WHERE state = 'pending' ORDER BY priority DESC, number, seq FOR UPDATE SKIP LOCKED LIMIT 1), " +
         "claimed AS (UPDATE queue q SET state = 'running', worker = $1, lease_until = now() + make_interval(secs => $2), attempts = q.attempts + 1 " +
-        "FROM next WHERE q.seq = next.seq RETURNING q.seq, q.number, q.number_is_float, q.prompt_id, q.prompt, q.extra_data, q.outputs, q.attempts) " +
+        "FROM next WHERE q.seq = next.seq RETURNING q.seq, q.number, q.number_is_float, q.prompt_id, q.prompt, q.extra_data, q.outputs, q.attempts, " +
+        "extract(epoch FROM clock_timestamp() - q.queued_at) * 1000 AS waited_ms) " +
         $"SELECT claimed.*, pg_notify('{ClaimedChannel}', claimed.prompt_id)::text FROM claimed;";
 
     /// <summary>This worker's name.</summary>
@@ -47,7 +48,7 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, string worker
             int attempt = reader.GetInt32(7);
             if (QueueRows.Read(reader) is QueuedPrompt prompt)
             {
-                return new ClaimedPrompt(sequence, attempt, prompt);
+                return new ClaimedPrompt(sequence, attempt, prompt) { WaitedMilliseconds = Convert.ToDouble(reader.GetValue(8), System.Globalization.CultureInfo.InvariantCulture) };
             }
             // Unreadable: drop the row so it does not block the queue for every worker, and take the next.
             await reader.DisposeAsync().ConfigureAwait(false);

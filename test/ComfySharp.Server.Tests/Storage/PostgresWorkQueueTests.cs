@@ -80,9 +80,9 @@ public sealed class PostgresWorkQueueTests : IDisposable
         var dead = new PostgresWorkQueue(_store.DataSource, "dead");
         var other = new PostgresWorkQueue(_store.DataSource, "other");
         var reaper = new LeaseReaper(other, new RecordingSink(), maxAttempts: 2);
-        ClaimedPrompt first = (await dead.ClaimAsync(TimeSpan.FromSeconds(1), Token))!;
+        ClaimedPrompt first = (await dead.ClaimAsync(TimeSpan.FromSeconds(3), Token))!;
         Assert.Empty(await reaper.ReapAsync(Token));
-        await Task.Delay(1500, Token);
+        await Task.Delay(3500, Token);
         LostPrompt requeued = Assert.Single(await reaper.ReapAsync(Token));
         Assert.True(requeued.Requeued);
         Assert.Equal("dead", requeued.Worker);
@@ -114,11 +114,12 @@ public sealed class PostgresWorkQueueTests : IDisposable
     {
         Submit("p", null);
         var work = new PostgresWorkQueue(_store.DataSource, "w");
-        ClaimedPrompt claim = (await work.ClaimAsync(TimeSpan.FromSeconds(1), Token))!;
-        for (int i = 0; i < 4; i++)
+        // Renewed every second under a 3 s lease: the whole test outlives the first lease twice over.
+        ClaimedPrompt claim = (await work.ClaimAsync(TimeSpan.FromSeconds(3), Token))!;
+        for (int i = 0; i < 6; i++)
         {
-            await Task.Delay(400, Token);
-            Assert.True(await work.RenewAsync(claim, TimeSpan.FromSeconds(1), Token));
+            await Task.Delay(1000, Token);
+            Assert.True(await work.RenewAsync(claim, TimeSpan.FromSeconds(3), Token));
             Assert.Empty(await new LeaseReaper(work, new RecordingSink(), 2).ReapAsync(Token));
         }
         Assert.True(await work.CompleteAsync(claim, Entry(claim.Prompt), Token));
