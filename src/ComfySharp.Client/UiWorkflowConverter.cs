@@ -23,6 +23,7 @@ public static class UiWorkflowConverter
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(objectInfo);
+        workflow = UiGroupNodes.Expand(workflow, objectInfo);
         var nodes = new Dictionary<long, JsonObject>();
         foreach (JsonObject node in (workflow["nodes"] as JsonArray ?? throw new FormatException("The workflow has no 'nodes' array.")).OfType<JsonObject>())
         {
@@ -78,7 +79,8 @@ public static class UiWorkflowConverter
         return prompt;
     }
 
-    private static void AssignWidgets(JsonObject node, JsonObject info, JsonObject inputs)
+    /// <summary>The widgets of a node type in the frontend's order: (input name, options, widget type).</summary>
+    internal static List<(string Name, JsonObject? Options, string Type)> WidgetSpecs(JsonObject info)
     {
         var widgetNames = new List<(string Name, JsonObject? Options, string Type)>();
         foreach (string section in new[] { "required", "optional" })
@@ -102,7 +104,20 @@ public static class UiWorkflowConverter
                 }
             }
         }
+        return widgetNames;
+    }
 
+    /// <summary>True when the frontend stores a "control after generate" value after this widget.</summary>
+    internal static bool HasControl(string name, JsonObject? options, string type) =>
+        options?["control_after_generate"] is JsonValue c && c.TryGetValue(out bool cag) ? cag : type == "INT" && name is "seed" or "noise_seed";
+
+    /// <summary>True when <paramref name="value"/> is a stored "control after generate" choice (or an old boolean toggle).</summary>
+    internal static bool IsControlValue(JsonNode? value) =>
+        value is JsonValue v && ((v.TryGetValue(out string? control) && ControlValues.Contains(control)) || v.TryGetValue(out bool _));
+
+    private static void AssignWidgets(JsonObject node, JsonObject info, JsonObject inputs)
+    {
+        List<(string Name, JsonObject? Options, string Type)> widgetNames = WidgetSpecs(info);
         if (node["widgets_values"] is JsonObject named)
         {
             foreach ((string name, JsonObject? _, string _) in widgetNames)
@@ -128,12 +143,9 @@ public static class UiWorkflowConverter
                 continue;
             }
             inputs[name] = values[index++]?.DeepClone();
-            bool hasControl = options?["control_after_generate"] is JsonValue c && c.TryGetValue(out bool cag) ? cag
-                : type == "INT" && name is "seed" or "noise_seed";
             // The frontend stores its "control after generate" choice right after the widget; it is UI-only.
             // Old frontends stored a boolean "randomize" toggle there instead of the option name.
-            if (hasControl && index < values.Count && values[index] is JsonValue next
-                && ((next.TryGetValue(out string? control) && ControlValues.Contains(control)) || next.TryGetValue(out bool _)))
+            if (HasControl(name, options, type) && index < values.Count && IsControlValue(values[index]))
             {
                 index++;
             }

@@ -127,6 +127,44 @@ public sealed class UiConverterTests
     }
 
     [Fact]
+    public void Legacy_group_nodes_expand_into_their_inner_nodes()
+    {
+        // A group "Gen" of EmptyLatentImage -> KSampler; the group takes the sampler's model/positive/negative and
+        // exposes its LATENT, which a second sampler outside consumes.
+        const string ui = """
+        {"nodes": [
+          {"id": 1, "type": "CheckpointLoaderSimple", "mode": 0, "outputs": [{"name": "MODEL", "type": "MODEL", "links": [1]}], "widgets_values": ["a.safetensors"]},
+          {"id": 2, "type": "CLIPTextEncode", "mode": 0, "widgets_values": ["cat"]},
+          {"id": 5, "type": "workflow/Gen", "mode": 0,
+           "inputs": [{"name": "model", "type": "MODEL", "link": 1}, {"name": "positive", "type": "CONDITIONING", "link": 2}, {"name": "negative", "type": "CONDITIONING", "link": 3}],
+           "outputs": [{"name": "LATENT", "type": "LATENT", "links": [4]}],
+           "widgets_values": [512, 768, 1, 42, "fixed", 20, 8, "euler", "normal", 1]},
+          {"id": 6, "type": "KSampler", "mode": 0, "inputs": [{"name": "latent_image", "type": "LATENT", "link": 4}], "widgets_values": [7, "fixed", 5, 8, "euler", "normal", 0.5]}],
+         "links": [[1, 1, 0, 5, 0, "MODEL"], [2, 2, 0, 5, 1, "CONDITIONING"], [3, 2, 0, 5, 2, "CONDITIONING"], [4, 5, 0, 6, 0, "LATENT"]],
+         "extra": {"groupNodes": {"Gen": {
+           "nodes": [
+             {"index": 0, "type": "EmptyLatentImage", "inputs": [], "outputs": [{"name": "LATENT", "type": "LATENT", "links": []}], "widgets_values": [64, 64, 1]},
+             {"index": 1, "type": "KSampler", "inputs": [{"name": "model", "type": "MODEL", "link": null}, {"name": "positive", "type": "CONDITIONING", "link": null},
+               {"name": "negative", "type": "CONDITIONING", "link": null}, {"name": "latent_image", "type": "LATENT", "link": null}],
+              "outputs": [{"name": "LATENT", "type": "LATENT", "links": []}], "widgets_values": [1, "fixed", 1, 1, "euler", "normal", 1]}],
+           "links": [[0, 0, 1, 3, 9, "LATENT"], [null, 0, 1, 0, 1, "MODEL"]],
+           "external": [[1, 0, "LATENT"]]}}}}
+        """;
+        JsonObject api = UiWorkflowConverter.Convert(JsonNode.Parse(ui)!.AsObject(), ObjectInfo);
+        Assert.DoesNotContain("5", api.Select(p => p.Key));
+        string latentId = api.Single(p => (string)p.Value!["class_type"]! == "EmptyLatentImage").Key;
+        var inner = api.Single(p => (string)p.Value!["class_type"]! == "KSampler" && p.Key != "6");
+        JsonObject sampler = inner.Value!["inputs"]!.AsObject();
+        Assert.Equal(768, (int)api[latentId]!["inputs"]!["height"]!);
+        Assert.Equal(42, (int)sampler["seed"]!);
+        Assert.Equal(20, (int)sampler["steps"]!);
+        Assert.Equal($"[\"{latentId}\",0]", sampler["latent_image"]!.ToJsonString());
+        Assert.Equal("[\"1\",0]", sampler["model"]!.ToJsonString());
+        Assert.Equal("[\"2\",0]", sampler["negative"]!.ToJsonString());
+        Assert.Equal($"[\"{inner.Key}\",0]", api["6"]!["inputs"]!["latent_image"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Old_workflows_with_a_boolean_seed_toggle_and_fewer_widgets_get_the_frontend_defaults()
     {
         // Saved by an early frontend: a boolean "randomize" toggle after the seed, and no value yet for the

@@ -105,12 +105,15 @@ public sealed record ModelOptions
     public IReadOnlyList<AttentionOutputPatch> SelfAttentionOutputPatches { get; init; } = [];
     /// <summary>Self-attentions replaced at given sites.</summary>
     public IReadOnlyDictionary<AttentionSite, AttentionReplace> SelfAttentionReplacements { get; init; } = new Dictionary<AttentionSite, AttentionReplace>();
+    /// <summary>Cross-attention input patches (the reference's attn2_patch): query = hidden states, key = value = the text context, before the projections.</summary>
+    public IReadOnlyList<AttentionInputPatch> CrossAttentionPatches { get; init; } = [];
+
     /// <summary>Rewrites the inpainting mask per step.</summary>
     public DenoiseMaskFunction? DenoiseMask { get; init; }
 
     /// <summary>True when any hook runs inside the UNet.</summary>
     public bool HasUNetHooks => InputBlockPatches.Count + InputBlockPatchesAfterSkip.Count + OutputBlockPatches.Count
-        + SelfAttentionPatches.Count + SelfAttentionOutputPatches.Count + SelfAttentionReplacements.Count > 0;
+        + SelfAttentionPatches.Count + SelfAttentionOutputPatches.Count + SelfAttentionReplacements.Count + CrossAttentionPatches.Count > 0;
 
     /// <summary>A copy with <paramref name="function"/> appended to the post-CFG functions.</summary>
     public ModelOptions WithPostCfg(PostCfgFunction function, bool disableCfg1Optimization = false) =>

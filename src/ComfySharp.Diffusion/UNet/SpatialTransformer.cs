@@ -142,7 +142,9 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
         {
             x = patch(x);
         }
-        x = x.Add(attn2.forward(norm2.forward(x), context));
+        Tensor n2 = norm2.forward(x);
+        x = x.Add(Models.UNetHookContext.Current is { Options.CrossAttentionPatches.Count: > 0 } crossHooks
+            ? UNetHooks.CrossAttention(attn2, n2, context, crossHooks) : attn2.forward(n2, context));
         x = x.Add(ff.forward(norm3.forward(x)));
         return x.MoveToOuterDisposeScope();
     }

@@ -74,4 +74,16 @@ internal static class UNetHooks
         }
         return output;
     }
+
+    /// <summary>A cross-attention with its input patches applied to the hidden states and the context.</summary>
+    public static Tensor CrossAttention(CrossAttention attention, Tensor normed, Tensor context, UNetHookContext hooks)
+    {
+        hooks.Heads = attention.Heads;
+        Tensor query = normed, key = context, value = context;
+        foreach (AttentionInputPatch patch in hooks.Options.CrossAttentionPatches)
+        {
+            (query, key, value) = patch(query, key, value, hooks);
+        }
+        return attention.Attend(query, key, value);
+    }
 }

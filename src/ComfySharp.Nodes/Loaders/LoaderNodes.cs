@@ -14,5 +14,6 @@ public static class LoaderNodes
         registry.Add<VAELoader>();
         registry.Add<UNETLoader>();
         registry.Add<unCLIPCheckpointLoader>();
+        registry.Add<HypernetworkLoader>();
     }
 }

@@ -1,6 +1,6 @@
 // UI workflow -> API prompt, by the same rules as ComfySharp.Client's UiWorkflowConverter (the CLI's converter).
 import type { Json, JsonObject } from "./api";
-import { CONTROL_VALUES, UI_ONLY_NODES, hasControlAfterGenerate, inputSpecs, isWidget, type ObjectInfo } from "./nodes";
+import { CONTROL_VALUES, UI_ONLY_NODES, hasControlAfterGenerate, inputSpecs, isWidget, type InputSpec, type ObjectInfo } from "./nodes";
 
 export interface UiNode {
   id: number | string;
@@ -66,12 +66,23 @@ function assignWidgets(node: UiNode, def: ObjectInfo[string], inputs: JsonObject
   const values = saved ?? [];
   let index = 0;
   for (const spec of widgets) {
-    if (index >= values.length) break;
+    if (index >= values.length) {
+      // A widget added to the node after the workflow was saved gets its default, as the frontend gives it.
+      const fallback = defaultOf(spec);
+      if (fallback !== undefined) inputs[spec.name] = structuredClone(fallback);
+      continue;
+    }
     inputs[spec.name] = structuredClone(values[index++] ?? null);
     const next = values[index];
-    // The control-after-generate choice sits right after its widget and is UI-only.
-    if (hasControlAfterGenerate(spec) && index < values.length && typeof next === "string" && CONTROL_VALUES.includes(next)) index++;
+    // The control-after-generate choice sits right after its widget and is UI-only (old frontends saved a boolean toggle).
+    if (hasControlAfterGenerate(spec) && index < values.length && ((typeof next === "string" && CONTROL_VALUES.includes(next)) || typeof next === "boolean")) index++;
   }
+}
+
+function defaultOf(spec: InputSpec): Json | undefined {
+  if (spec.options.default !== undefined) return spec.options.default;
+  if (spec.type === "COMBO" && spec.values && spec.values.length > 0) return spec.values[0];
+  return undefined;
 }
 
 function resolve(linkId: number, links: Map<number, { origin: number; slot: number }>, nodes: Map<number, UiNode>, inputType?: string): { origin: number; slot: number } | null {
