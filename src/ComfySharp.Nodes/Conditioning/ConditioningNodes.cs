@@ -20,5 +20,6 @@ public static class ConditioningNodes
         registry.Add<unCLIPConditioning>();
         registry.Add<InstructPixToPixConditioning>();
         registry.Add<InpaintModelConditioning>();
+        registry.Add<ConditioningSetAreaStrength>();
     }
 }

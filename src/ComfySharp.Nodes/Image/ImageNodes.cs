@@ -36,5 +36,7 @@ public static class ImageNodes
         registry.Add<ImageStitch>();
         registry.Add<ResizeAndPadImage>();
         registry.Add<Morphology>();
+        registry.Add<ImageRGBToYUV>();
+        registry.Add<ImageYUVToRGB>();
     }
 }

@@ -31,5 +31,9 @@ public static class LatentNodes
         registry.Add<LatentCompositeMasked>();
         registry.Add<LatentBatchSeedBehavior>();
         registry.Add<LatentBatch>();
+        registry.Add<LatentConcat>();
+        registry.Add<LatentCut>();
+        registry.Add<LatentCutToBatch>();
+        registry.Add<RebatchLatents>();
     }
 }
