@@ -159,8 +159,9 @@ public static class UiWorkflowConverter
             return value.DeepClone();
         }
         if (type == "COMBO" && (info["input"]?["required"]?[name] ?? info["input"]?["optional"]?[name]) is JsonArray spec
-            && spec[0] is JsonArray choices && choices.Count > 0)
+            && (spec[0] as JsonArray ?? options?["options"] as JsonArray) is { Count: > 0 } choices)
         {
+            // Classic combos list their options first; schema combos as ["COMBO", {"options": [...]}].
             return choices[0]?.DeepClone();
         }
         return null;
