@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 # (Packages are added here as features need them: chromium for browser tests, postgresql for scale-out tests.)
 REQUIRED_APT_PACKAGES+=(postgresql) # the scale-out tests start a throw-away cluster (build/postgres.sh)
+REQUIRED_APT_PACKAGES+=(python3) # CorpusCoverageTests runs ../shared/workflows/coverage.py against a live server
 REQUIRED_APT_PACKAGES+=(chromium) # the web UI's browser tests (test/ComfySharp.WebUI.Tests) drive /usr/bin/chromium
 for pkg in "${REQUIRED_APT_PACKAGES[@]:-}"; do
   [ -n "$pkg" ] || continue
