@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.Gligen;
 using ComfySharp.Nodes.Loaders;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.Gligen;
 
@@ -32,10 +31,7 @@ public sealed class GLIGENLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "gligen", inputs.Get(GligenName));
-        var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-        GligenModel model = manager is null
-            ? GligenModel.LoadFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, Variant, p => GligenModel.LoadFile(p, manager.Options));
+        GligenModel model = LoaderServices.LoadShared(context.Services, path, Variant, GligenModel.LoadFile);
         return ValueTask.FromResult(NodeOutput.Of(model));
     }
 }

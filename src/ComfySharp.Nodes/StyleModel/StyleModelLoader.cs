@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.StyleModel;
 using ComfySharp.Nodes.Loaders;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.StyleModel;
 
@@ -32,10 +31,7 @@ public sealed class StyleModelLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "style_models", inputs.Get(StyleModelName));
-        var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-        StyleAdapter model = manager is null
-            ? StyleAdapter.LoadFile(path, new ComputeOptions())
-            : manager.GetOrLoad(path, Variant, p => StyleAdapter.LoadFile(p, manager.Options));
+        StyleAdapter model = LoaderServices.LoadShared(context.Services, path, Variant, StyleAdapter.LoadFile);
         return ValueTask.FromResult(NodeOutput.Of(model));
     }
 }
