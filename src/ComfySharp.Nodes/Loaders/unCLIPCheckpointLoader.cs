@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Diffusion.Checkpoints;
 using ComfySharp.Diffusion.ClipVision;
-using ComfySharp.Torch.Models;
 
 namespace ComfySharp.Nodes.Loaders;
 
@@ -46,10 +45,8 @@ public sealed class unCLIPCheckpointLoader : ComfyNode
         }
         if (hasVision)
         {
-            var manager = context.Services.GetService(typeof(ModelManager)) as ModelManager;
-            vision = manager is null
-                ? ClipVisionCheckpointLoading.LoadFromCheckpoint(path, ClipVisionCheckpointLoading.UnclipPrefix, new ComputeOptions())
-                : manager.GetOrLoad(path, ClipVisionVariant, p => ClipVisionCheckpointLoading.LoadFromCheckpoint(p, ClipVisionCheckpointLoading.UnclipPrefix, manager.Options));
+            vision = LoaderServices.LoadShared(context.Services, path, ClipVisionVariant,
+                (file, options) => ClipVisionCheckpointLoading.LoadFromCheckpoint(file, ClipVisionCheckpointLoading.UnclipPrefix, options));
         }
         return ValueTask.FromResult(NodeOutput.Of(checkpoint.Model, LoaderServices.ClipFor(context.Services, checkpoint), checkpoint.Vae, vision));
     }
