@@ -17,6 +17,10 @@ int warmup = 5;
 string checkpoint = "random_sd15.safetensors";
 string? markdown = null;
 bool poll = false;
+int? soakSeconds = null;
+int thinkMs = 0;
+int seed = 1;
+string? csv = null;
 
 try
 {
@@ -42,8 +46,12 @@ try
             case "--checkpoint": checkpoint = Next(); break;
             case "--markdown": markdown = Next(); break;
             case "--poll": poll = true; break;
+            case "--soak": soakSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--think-ms": thinkMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--csv": csv = Next(); break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]\n       LoadGen --server URL --pid PID --soak SECONDS [--clients 64] [--think-ms N] [--seed N] [--csv FILE]   (mixed valid/invalid prompts; samples RSS, threads, handles)");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
@@ -57,6 +65,16 @@ catch (Exception e) when (e is ArgumentException or FormatException or UriFormat
 {
     Console.Error.WriteLine($"LoadGen: {e.Message}");
     return 2;
+}
+if (soakSeconds is { } soakFor)
+{
+    if (servers.Count != 1 || !pids.TryGetValue(servers[0].Name, out int soakPid))
+    {
+        Console.Error.WriteLine("LoadGen: --soak needs exactly one --server and its --pid");
+        return 2;
+    }
+    return await Soak.RunAsync(servers[0].Url, soakPid, clientCounts.Count > 0 ? clientCounts[0] : 64, TimeSpan.FromSeconds(soakFor),
+        TimeSpan.FromMilliseconds(thinkMs), TimeSpan.FromSeconds(Math.Clamp(soakFor / 60, 2, 30)), seed, csv).ConfigureAwait(false);
 }
 if (workloads.Count == 0) { workloads.Add("trivial"); }
 if (clientCounts.Count == 0) { clientCounts.Add(1); }
