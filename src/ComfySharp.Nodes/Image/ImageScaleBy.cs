@@ -35,6 +35,8 @@ public sealed class ImageScaleBy : ComfyNode
         double scale = inputs.Get(ScaleBy);
         long width = (long)Math.Round(image.shape[2] * scale);
         long height = (long)Math.Round(image.shape[1] * scale);
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "ImageScaleBy", image.shape[0], height, width, image.shape[3]);
         return ValueTask.FromResult(NodeOutput.Of(ImageScale.Resize(image, width, height, inputs.Get(UpscaleMethod), "disabled")));
     }
 }

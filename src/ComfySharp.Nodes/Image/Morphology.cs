@@ -57,8 +57,12 @@ public sealed class Morphology : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(x);
         int before = size / 2, after = size - before - 1;
-        Tensor padded = F.pad(x, [before, after, before, after], TorchSharp.PaddingModes.Constant, double.NegativeInfinity);
-        return F.max_pool2d(padded, [size, size], [1, 1]);
+        // A window reaching further than the image's far edge sees nothing more (only -inf padding), so each
+        // reach is cut at side - 1: the same result, without padding a 24×16 image to 1022×1014 for a 999 kernel.
+        long h = x.shape[2], w = x.shape[3];
+        long top = Math.Min(before, h - 1), bottom = Math.Min(after, h - 1), left = Math.Min(before, w - 1), right = Math.Min(after, w - 1);
+        Tensor padded = F.pad(x, [left, right, top, bottom], TorchSharp.PaddingModes.Constant, double.NegativeInfinity);
+        return F.max_pool2d(padded, [top + bottom + 1, left + right + 1], [1, 1]);
     }
 
     /// <summary>The minimum over the same window (outside the image counts as +∞).</summary>

@@ -35,6 +35,9 @@ public sealed class LatentUpscaleBy : ComfyNode
         double scale = inputs.Get(ScaleBy);
         long width = (long)Math.Round(latent.Samples.shape[^1] * scale);
         long height = (long)Math.Round(latent.Samples.shape[^2] * scale);
+        ArgumentNullException.ThrowIfNull(context);
+        long[] shape = latent.Samples.shape;
+        SizeLimits.EnsureAllocatable(context.Services, "LatentUpscaleBy", [.. shape[..^2], height, width]);
         Tensor samples = Resampling.CommonUpscale(latent.Samples, width, height, inputs.Get(UpscaleMethod), "disabled");
         return ValueTask.FromResult(NodeOutput.Of(latent with { Samples = samples }));
     }

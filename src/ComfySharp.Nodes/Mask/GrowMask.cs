@@ -39,7 +39,11 @@ public sealed class GrowMask : ComfyNode
         using var scope = NewDisposeScope();
         Tensor output = ImageTensors.AsMaskBatch(inputs.Get(Mask)).to(ScalarType.Float32).clone();
         long h = output.shape[1], w = output.shape[2];
-        for (long i = 0; i < Math.Abs(expand); i++)
+        // Each step moves values by at most one pixel, so after h + w steps (more than any distance inside the
+        // mask, in either neighbourhood) every pixel holds the extreme of the whole mask and nothing changes:
+        // the result of a larger expand is identical.
+        long steps = Math.Min(Math.Abs(expand), h + w);
+        for (long i = 0; i < steps; i++)
         {
             context.ThrowIfInterrupted();
             using var step = NewDisposeScope();

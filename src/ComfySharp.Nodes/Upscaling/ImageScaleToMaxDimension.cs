@@ -40,8 +40,10 @@ public sealed class ImageScaleToMaxDimension : ComfyNode
         var (width, height) = TargetSize(image.shape[2], image.shape[1], inputs.Get(LargestSize));
         if (width <= 0 || height <= 0)
         {
-            throw new InvalidOperationException($"A largest side of {inputs.Get(LargestSize)} makes a {image.shape[2]}×{image.shape[1]} image empty ({width}×{height}).");
+            throw new NodeException("ValueError", $"A largest side of {inputs.Get(LargestSize)} makes a {image.shape[2]}×{image.shape[1]} image empty ({width}×{height}).");
         }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "ImageScaleToMaxDimension", image.shape[0], height, width, image.shape[3]);
         return ValueTask.FromResult(NodeOutput.Of(ImageScale.Resize(image, width, height, inputs.Get(UpscaleMethod), "disabled")));
     }
 

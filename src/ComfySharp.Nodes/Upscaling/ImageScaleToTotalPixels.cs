@@ -39,8 +39,10 @@ public sealed class ImageScaleToTotalPixels : ComfyNode
         var (width, height) = TargetSize(image.shape[2], image.shape[1], inputs.Get(Megapixels), inputs.Get(ResolutionSteps));
         if (width <= 0 || height <= 0)
         {
-            throw new InvalidOperationException($"Scaling a {image.shape[2]}×{image.shape[1]} image to {inputs.Get(Megapixels)} megapixels in steps of {inputs.Get(ResolutionSteps)} gives an empty {width}×{height} image.");
+            throw new NodeException("ValueError", $"Scaling a {image.shape[2]}×{image.shape[1]} image to {inputs.Get(Megapixels)} megapixels in steps of {inputs.Get(ResolutionSteps)} gives an empty {width}×{height} image.");
         }
+        ArgumentNullException.ThrowIfNull(context);
+        SizeLimits.EnsureAllocatable(context.Services, "ImageScaleToTotalPixels", image.shape[0], height, width, image.shape[3]);
         return ValueTask.FromResult(NodeOutput.Of(ImageScale.Resize(image, width, height, inputs.Get(UpscaleMethod), "disabled")));
     }
 

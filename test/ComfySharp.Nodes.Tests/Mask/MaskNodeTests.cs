@@ -86,6 +86,32 @@ public sealed class MaskNodeTests : IDisposable
         T.Equal([1f / 3, 2f / 3, 1f], _context.RunTensor(new FeatherMask(), (FeatherMask.Mask, column), (FeatherMask.Left, 0L), (FeatherMask.Top, 3L), (FeatherMask.Right, 0L), (FeatherMask.Bottom, 0L)), 1e-7f);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GrowMask_by_more_than_the_mask_spans_equals_growing_until_nothing_changes(bool tapered)
+    {
+        using var mask = zeros([1L, 4, 7]);
+        mask[0, 1, 2].fill_(0.5f);
+        mask[0, 3, 6].fill_(1f);
+        // Grow one step at a time until a step changes nothing: what any larger expand must give.
+        Tensor settled = mask;
+        for (int i = 0; i < 100; i++)
+        {
+            Tensor next = _context.RunTensor(new GrowMask(), (GrowMask.Mask, settled), (GrowMask.Expand, 1L), (GrowMask.TaperedCorners, tapered));
+            if (next.eq(settled).all().item<bool>())
+            {
+                break;
+            }
+            settled = next;
+        }
+        Assert.All(T.Values(settled), v => Assert.Equal(1f, v));
+        Tensor huge = _context.RunTensor(new GrowMask(), (GrowMask.Mask, mask), (GrowMask.Expand, 16384L), (GrowMask.TaperedCorners, tapered));
+        Assert.True(huge.eq(settled).all().item<bool>());
+        Tensor shrunk = _context.RunTensor(new GrowMask(), (GrowMask.Mask, mask), (GrowMask.Expand, -16384L), (GrowMask.TaperedCorners, tapered));
+        Assert.All(T.Values(shrunk), v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void GrowMask_dilates_and_erodes_with_square_or_cross()
     {

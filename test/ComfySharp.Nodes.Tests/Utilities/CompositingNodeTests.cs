@@ -56,6 +56,39 @@ public sealed class CompositingNodeTests
     }
 
     [Theory]
+    [InlineData(3L, 20L, 7L)]
+    [InlineData(4L, 5L, 999L)]
+    [InlineData(6L, 2L, 4L)]
+    public void Morphology_kernels_larger_than_the_image_match_a_brute_force_window(long h, long w, long size)
+    {
+        using var context = new ImagingTestContext();
+        using var generator = new TorchSharp.torch.Generator(7);
+        Tensor image = rand([1, h, w, 2], generator: generator);
+        float[] pixels = Values(image);
+        float[] dilated = Values(context.RunTensor(new Morphology(), (Morphology.Image, image), (Morphology.Operation, "dilate"), (Morphology.KernelSize, size)));
+        // The window of (y, x) is [y - size/2, y + size - size/2 - 1] (and the same across), cut at the image.
+        long before = size / 2, after = size - before - 1;
+        for (long y = 0; y < h; y++)
+        {
+            for (long x = 0; x < w; x++)
+            {
+                for (long c = 0; c < 2; c++)
+                {
+                    float expected = float.NegativeInfinity;
+                    for (long yy = Math.Max(0, y - before); yy <= Math.Min(h - 1, y + after); yy++)
+                    {
+                        for (long xx = Math.Max(0, x - before); xx <= Math.Min(w - 1, x + after); xx++)
+                        {
+                            expected = Math.Max(expected, pixels[(((yy * w) + xx) * 2) + c]);
+                        }
+                    }
+                    Assert.Equal(expected, dilated[(((y * w) + x) * 2) + c]);
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(null, "None")]
     [InlineData("text", "text")]
     [InlineData(true, "True")]
