@@ -27,6 +27,9 @@ internal sealed class OutputCache
 
     public int Count => _entries.Count;
 
+    /// <summary>Keys with a use record; never more than <see cref="Count"/> once a prompt has begun (a long run's memory depends on it).</summary>
+    internal int TrackedKeys => _usedGeneration.Count;
+
     /// <summary>Starts a prompt: applies the policy's cleanup given the signatures and node identities of the new graph.</summary>
     public void BeginPrompt(IReadOnlySet<string> newKeys, IReadOnlySet<(string Id, string Class)> newObjects)
     {
@@ -38,7 +41,13 @@ internal sealed class OutputCache
                 _objects.Clear();
                 return;
             case CacheMode.Classic:
-                foreach (string key in _entries.Keys.Where(k => !newKeys.Contains(k)).ToList()) { _entries.Remove(key); }
+                foreach (string key in _entries.Keys.Where(k => !newKeys.Contains(k)).ToList())
+                {
+                    _entries.Remove(key);
+                    // Every eviction drops the key's use record too; otherwise a long-running server keeps one
+                    // entry per signature it ever computed (the soak found 1.7 KB per prompt of growth).
+                    _usedGeneration.Remove(key);
+                }
                 break;
             case CacheMode.Lru:
                 foreach (string key in newKeys)
