@@ -21,6 +21,9 @@ int? soakSeconds = null;
 int thinkMs = 0;
 int seed = 1;
 string? csv = null;
+bool inference = false;
+int repeats = 3;
+var sizes = new List<int>();
 
 try
 {
@@ -50,8 +53,11 @@ try
             case "--think-ms": thinkMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
             case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
             case "--csv": csv = Next(); break;
+            case "--inference": inference = true; break;
+            case "--repeat": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+            case "--sizes": sizes.AddRange(Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))); break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]\n       LoadGen --server URL --pid PID --soak SECONDS [--clients 64] [--think-ms N] [--seed N] [--csv FILE]   (mixed valid/invalid prompts; samples RSS, threads, handles)");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]\n       LoadGen --server URL --pid PID --soak SECONDS [--clients 64] [--think-ms N] [--seed N] [--csv FILE]   (mixed valid/invalid prompts; samples RSS, threads, handles)\n       LoadGen --server NAME=URL [--server ...] [--pid NAME=PID] --inference [--checkpoint NAME] [--repeat 3] [--sizes 512,1024]   (load, text encode, UNet step, VAE decode/encode, peak RSS)");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
@@ -65,6 +71,18 @@ catch (Exception e) when (e is ArgumentException or FormatException or UriFormat
 {
     Console.Error.WriteLine($"LoadGen: {e.Message}");
     return 2;
+}
+if (inference)
+{
+    try
+    {
+        return await Inference.RunAsync(servers, pids, checkpoint, repeats, sizes.Count > 0 ? sizes : [512]).ConfigureAwait(false);
+    }
+    catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+    {
+        Console.Error.WriteLine($"LoadGen: {e.Message}");
+        return 1;
+    }
 }
 if (soakSeconds is { } soakFor)
 {
