@@ -38,5 +38,6 @@ public static class ImageNodes
         registry.Add<Morphology>();
         registry.Add<ImageRGBToYUV>();
         registry.Add<ImageYUVToRGB>();
+        registry.Add<LoadImageOutput>();
     }
 }
