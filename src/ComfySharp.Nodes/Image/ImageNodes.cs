@@ -39,5 +39,7 @@ public static class ImageNodes
         registry.Add<ImageRGBToYUV>();
         registry.Add<ImageYUVToRGB>();
         registry.Add<LoadImageOutput>();
+        registry.Add<SaveAnimatedPNG>();
+        registry.Add<SaveAnimatedWEBP>();
     }
 }
