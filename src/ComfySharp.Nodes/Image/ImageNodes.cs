@@ -41,5 +41,7 @@ public static class ImageNodes
         registry.Add<LoadImageOutput>();
         registry.Add<SaveAnimatedPNG>();
         registry.Add<SaveAnimatedWEBP>();
+        registry.Add<BatchImagesNode>();
+        registry.Add<ResizeImageMaskNode>();
     }
 }

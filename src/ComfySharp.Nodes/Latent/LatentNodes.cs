@@ -37,5 +37,6 @@ public static class LatentNodes
         registry.Add<RebatchLatents>();
         registry.Add<SaveLatent>();
         registry.Add<LoadLatent>();
+        registry.Add<BatchLatentsNode>();
     }
 }
