@@ -28,5 +28,6 @@ public sealed class CoreNodes : INodePack
         Primitives.PrimitiveNodes.Register(registry);
         ModelPatches.ModelPatchNodes.Register(registry);
         Strings.StringNodes.Register(registry);
+        Hooks.HookNodes.Register(registry);
     }
 }
