@@ -35,7 +35,10 @@ public sealed class ModelAsLoraHookWeights(IReadOnlyDictionary<string, Tensor> o
         var patches = new List<WeightPatch>();
         foreach (var (name, parameter) in network.named_parameters())
         {
-            if (otherModel.TryGetValue(name, out Tensor? target) && target.shape.SequenceEqual(parameter.shape))
+            // The same network (the hook made from the checkpoint being sampled) moves by nothing; its live weight
+            // may carry the model's own patches during sampling, so it must not serve as the target.
+            if (otherModel.TryGetValue(name, out Tensor? target) && target.shape.SequenceEqual(parameter.shape)
+                && !ReferenceEquals(target, parameter) && target.Handle != parameter.Handle)
             {
                 patches.Add(new WeightPatch(name, 1.0, original => Difference(target, original)));
             }

@@ -166,6 +166,10 @@ public sealed class HookSamplingTests
 
         Assert.True(hooked.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max diff {(hooked - expected).abs().max().item<float>()}");
         Assert.True((plain - expected).abs().max().item<float>() > 1e-3);
+
+        // A hook made from the very network being sampled changes nothing.
+        var itself = new ModelAsLoraHookWeights(m.UNet.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter), null);
+        Assert.Empty(itself.ForDiffusionModel(m.UNet));
     }
 
     [Fact]
