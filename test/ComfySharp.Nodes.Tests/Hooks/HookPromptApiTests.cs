@@ -35,8 +35,13 @@ public sealed class HookPromptApiTests
             ["1"] = Node("CreateHookLora", new JsonObject { ["lora_name"] = "a.safetensors", ["strength_model"] = 0.8, ["strength_clip"] = 1.0 }),
             ["2"] = Node("CreateHookKeyframesInterpolated", new JsonObject
             {
-                ["strength_start"] = 1.0, ["strength_end"] = 0.0, ["interpolation"] = "ease_in_out", ["start_percent"] = 0.0, ["end_percent"] = 1.0,
-                ["keyframes_count"] = 3, ["print_keyframes"] = false,
+                ["strength_start"] = 1.0,
+                ["strength_end"] = 0.0,
+                ["interpolation"] = "ease_in_out",
+                ["start_percent"] = 0.0,
+                ["end_percent"] = 1.0,
+                ["keyframes_count"] = 3,
+                ["print_keyframes"] = false,
             }),
             ["3"] = Node("SetHookKeyframes", new JsonObject { ["hooks"] = new JsonArray("1", 0), ["hook_kf"] = new JsonArray("2", 0) }),
             ["4"] = Node("CreateHookLoraModelOnly", new JsonObject { ["lora_name"] = "b.safetensors", ["strength_model"] = 0.5, ["prev_hooks"] = new JsonArray("3", 0) }),

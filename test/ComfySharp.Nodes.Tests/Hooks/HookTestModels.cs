@@ -81,8 +81,15 @@ internal sealed class HookTestModels : IDisposable
         noise ??= Noise();
         return DiffusionSampling.Sample(new SamplingRequest
         {
-            Model = model, Positive = positive, Negative = negative, Cfg = cfg, Sigmas = sigmas,
-            Noise = noise, LatentImage = latent ?? zeros_like(noise), SamplerName = "euler", Seed = 1,
+            Model = model,
+            Positive = positive,
+            Negative = negative,
+            Cfg = cfg,
+            Sigmas = sigmas,
+            Noise = noise,
+            LatentImage = latent ?? zeros_like(noise),
+            SamplerName = "euler",
+            Seed = 1,
         });
     }
 
