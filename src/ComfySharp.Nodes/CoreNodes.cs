@@ -29,5 +29,6 @@ public sealed class CoreNodes : INodePack
         ModelPatches.ModelPatchNodes.Register(registry);
         Strings.StringNodes.Register(registry);
         Logic.LogicNodes.Register(registry);
+        Hooks.HookNodes.Register(registry);
     }
 }
