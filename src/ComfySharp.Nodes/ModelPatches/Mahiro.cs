@@ -10,8 +10,7 @@ public sealed class Mahiro : ComfyNode
     /// <summary>The model.</summary>
     public static readonly SocketInput<ModelPatcher> Model = PatchSupport.Model();
 
-    private static readonly NodeSchema Definition = PatchSupport.Schema("Mahiro", "_for_testing", "comfy_extras.nodes_mahiro", [Model], "patched_model")
-        with { DisplayName = "Mahiro CFG", Experimental = true };
+    private static readonly NodeSchema Definition = PatchSupport.Schema("Mahiro", "_for_testing", "comfy_extras.nodes_mahiro", [Model], "patched_model") with { DisplayName = "Mahiro CFG", Experimental = true };
 
     /// <inheritdoc />
     public override NodeSchema Schema => Definition;

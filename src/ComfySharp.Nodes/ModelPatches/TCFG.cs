@@ -10,8 +10,7 @@ public sealed class TCFG : ComfyNode
     /// <summary>The model.</summary>
     public static readonly SocketInput<ModelPatcher> Model = PatchSupport.Model();
 
-    private static readonly NodeSchema Definition = PatchSupport.Schema("TCFG", "advanced/guidance", "comfy_extras.nodes_tcfg", [Model], "patched_model")
-        with { DisplayName = "Tangential Damping CFG" };
+    private static readonly NodeSchema Definition = PatchSupport.Schema("TCFG", "advanced/guidance", "comfy_extras.nodes_tcfg", [Model], "patched_model") with { DisplayName = "Tangential Damping CFG" };
 
     /// <inheritdoc />
     public override NodeSchema Schema => Definition;

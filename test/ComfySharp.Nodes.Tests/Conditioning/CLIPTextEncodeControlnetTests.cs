@@ -64,13 +64,26 @@ public sealed class CLIPTextEncodeControlnetTests
     {
         var applied = Run(new ControlNetApplyAdvanced(), new()
         {
-            ["positive"] = positive, ["negative"] = negative, ["control_net"] = ControlNet.Value, ["image"] = rand([1, 64, 64, 3], generator: new Generator(3)),
-            ["strength"] = 1.0, ["start_percent"] = 0.0, ["end_percent"] = 1.0,
+            ["positive"] = positive,
+            ["negative"] = negative,
+            ["control_net"] = ControlNet.Value,
+            ["image"] = rand([1, 64, 64, 3], generator: new Generator(3)),
+            ["strength"] = 1.0,
+            ["start_percent"] = 0.0,
+            ["end_percent"] = 1.0,
         });
         return ((LatentValue)Run(new KSampler(), new()
         {
-            ["model"] = Model.Value, ["seed"] = 42L, ["steps"] = 3L, ["cfg"] = 5.0, ["sampler_name"] = "euler", ["scheduler"] = "normal",
-            ["positive"] = applied[0], ["negative"] = applied[1], ["latent_image"] = new LatentValue(zeros(1, 4, 8, 8)), ["denoise"] = 1.0,
+            ["model"] = Model.Value,
+            ["seed"] = 42L,
+            ["steps"] = 3L,
+            ["cfg"] = 5.0,
+            ["sampler_name"] = "euler",
+            ["scheduler"] = "normal",
+            ["positive"] = applied[0],
+            ["negative"] = applied[1],
+            ["latent_image"] = new LatentValue(zeros(1, 4, 8, 8)),
+            ["denoise"] = 1.0,
         })[0]!).Samples;
     }
 

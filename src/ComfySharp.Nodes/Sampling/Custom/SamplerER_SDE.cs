@@ -13,7 +13,11 @@ public sealed class SamplerER_SDE : ComfyNode
     /// <summary>Stochastic strength of the reverse-time SDE.</summary>
     public static readonly FloatInput Eta = new("eta")
     {
-        Default = 1.0, Min = 0.0, Max = 100.0, Step = 0.01, RoundDisabled = true,
+        Default = 1.0,
+        Min = 0.0,
+        Max = 100.0,
+        Step = 0.01,
+        RoundDisabled = true,
         Tooltip = "How stochastic the reverse-time SDE is; 0 makes it the deterministic ODE. The ER-SDE solver type ignores it.",
     };
     /// <summary>Multiplier of the added noise.</summary>

@@ -9,8 +9,9 @@ public sealed class SamplerEulerCFGpp : ComfyNode
     /// <summary>Which form of the step.</summary>
     public static readonly ComboInput Version = new("version", ["regular", "alternative"]);
 
-    private static readonly NodeSchema Definition = CustomSampling.Schema("SamplerEulerCFGpp", "_for_testing", [Version], IOTypes.SAMPLER,
-        module: "comfy_extras.nodes_advanced_samplers") with { DisplayName = "SamplerEulerCFG++", Experimental = true };
+    private const string Module = "comfy_extras.nodes_advanced_samplers";
+
+    private static readonly NodeSchema Definition = CustomSampling.Schema("SamplerEulerCFGpp", "_for_testing", [Version], IOTypes.SAMPLER, module: Module) with { DisplayName = "SamplerEulerCFG++", Experimental = true };
 
     /// <inheritdoc />
     public override NodeSchema Schema => Definition;

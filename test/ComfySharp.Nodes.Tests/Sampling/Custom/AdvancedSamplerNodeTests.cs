@@ -44,8 +44,15 @@ public sealed class AdvancedSamplerNodeTests
     private static SamplerDefinition SaSolver(double eta, long predictor, long corrector, bool pece = false, bool simple = false) =>
         Node(new SamplerSASolver(), new()
         {
-            ["model"] = new ModelPatcher(new FakeNetwork()), ["eta"] = eta, ["sde_start_percent"] = 0.2, ["sde_end_percent"] = 0.8, ["s_noise"] = 1.0,
-            ["predictor_order"] = predictor, ["corrector_order"] = corrector, ["use_pece"] = pece, ["simple_order_2"] = simple,
+            ["model"] = new ModelPatcher(new FakeNetwork()),
+            ["eta"] = eta,
+            ["sde_start_percent"] = 0.2,
+            ["sde_end_percent"] = 0.8,
+            ["s_noise"] = 1.0,
+            ["predictor_order"] = predictor,
+            ["corrector_order"] = corrector,
+            ["use_pece"] = pece,
+            ["simple_order_2"] = simple,
         });
 
     private static SamplerDefinition Select(string name) =>
@@ -106,7 +113,7 @@ public sealed class AdvancedSamplerNodeTests
     public void Er_sde_noise_is_seeded_and_s_noise_zero_removes_it()
     {
         Tensor x = randn(1, 2, 4, 4, generator: new Generator(1));
-        float[] sigmas = [..Geometric(8.0, 0.1, 5), 0f];
+        float[] sigmas = [.. Geometric(8.0, 0.1, 5), 0f];
         foreach (string solver in new[] { "ER-SDE", "Reverse-time SDE" })
         {
             Tensor a = Run(ErSde(solver), x, sigmas, seed: 3), b = Run(ErSde(solver), x, sigmas, seed: 3), c = Run(ErSde(solver), x, sigmas, seed: 4);
@@ -161,7 +168,7 @@ public sealed class AdvancedSamplerNodeTests
     public void Sa_solver_eta_zero_is_deterministic_and_eta_one_uses_the_seed()
     {
         Tensor x = randn(1, 2, 4, 4, generator: new Generator(2));
-        float[] sigmas = [..Geometric(14.0, 0.05, 8), 0f];
+        float[] sigmas = [.. Geometric(14.0, 0.05, 8), 0f];
         Assert.True(Same(Run(SaSolver(0.0, 3, 4), x, sigmas, seed: 1), Run(SaSolver(0.0, 3, 4), x, sigmas, seed: 2)));
         Tensor a = Run(SaSolver(1.0, 3, 4, pece: true), x, sigmas, seed: 1);
         Assert.True(Same(a, Run(SaSolver(1.0, 3, 4, pece: true), x, sigmas, seed: 1)));
@@ -250,7 +257,11 @@ public sealed class AdvancedSamplerNodeTests
         {
             Tensor Sample() => ((LatentValue)Outputs(new SamplerCustomAdvanced(), new()
             {
-                ["noise"] = new RandomNoiseSource(9), ["guider"] = guider, ["sampler"] = sampler, ["sigmas"] = sigmas, ["latent_image"] = new LatentValue(zeros(1, 4, 8, 8)),
+                ["noise"] = new RandomNoiseSource(9),
+                ["guider"] = guider,
+                ["sampler"] = sampler,
+                ["sigmas"] = sigmas,
+                ["latent_image"] = new LatentValue(zeros(1, 4, 8, 8)),
             })[0]!).Samples;
             Tensor first = Sample();
             Assert.True(first.isfinite().all().item<bool>(), sampler.Name);
