@@ -278,7 +278,7 @@ public sealed class CfgGuider
         {
             return;
         }
-        conds.Add(c with { Context = smallest.Context, Y = smallest.Y, Concat = smallest.Concat });
+        conds.Add(c with { Context = smallest.Context, Y = smallest.Y, Concat = smallest.Concat, ControlContext = smallest.ControlContext });
     }
 
     private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y)
