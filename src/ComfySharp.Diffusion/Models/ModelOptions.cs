@@ -32,7 +32,20 @@ public delegate Tensor AttentionOutputPatch(Tensor output, UNetHookContext conte
 public delegate Tensor AttentionReplace(Tensor q, Tensor k, Tensor v, UNetHookContext context);
 
 /// <summary>Rewrites the per-list predictions before they are mixed (the reference's sampler_pre_cfg_function); index 0 is the positive list.</summary>
-public delegate Tensor[] PreCfgFunction(Tensor[] predictions);
+public delegate Tensor[] PreCfgFunction(Tensor[] predictions, PreCfgStep step);
+
+/// <summary>What a pre-CFG function sees besides the predictions (the reference's args of sampler_pre_cfg_function).</summary>
+public sealed class PreCfgStep
+{
+    /// <summary>The latent being denoised.</summary>
+    public required Tensor Input { get; init; }
+    /// <summary>σ per batch item.</summary>
+    public required Tensor Sigma { get; init; }
+    /// <summary>The guidance scale.</summary>
+    public required double CondScale { get; init; }
+    /// <summary>Per list, whether it was evaluated; a skipped list (the negative at cfg 1, the reference's None) predicts zeros.</summary>
+    public required IReadOnlyList<bool> Evaluated { get; init; }
+}
 
 /// <summary>Replaces cond/uncond mixing: returns the guided denoised prediction (the reference's sampler_cfg_function, which returns x − this).</summary>
 public delegate Tensor CfgFunction(CfgStep step);
@@ -118,6 +131,9 @@ public sealed record ModelOptions
     /// <summary>A copy with <paramref name="function"/> appended to the post-CFG functions.</summary>
     public ModelOptions WithPostCfg(PostCfgFunction function, bool disableCfg1Optimization = false) =>
         this with { PostCfgFunctions = [.. PostCfgFunctions, function], DisableCfg1Optimization = DisableCfg1Optimization || disableCfg1Optimization };
+
+    /// <summary>A copy with <paramref name="function"/> appended to the pre-CFG functions.</summary>
+    public ModelOptions WithPreCfg(PreCfgFunction function) => this with { PreCfgFunctions = [.. PreCfgFunctions, function] };
 
     /// <summary>A copy with the self-attention at <paramref name="site"/> replaced.</summary>
     public ModelOptions WithSelfAttentionReplacement(AttentionSite site, AttentionReplace replacement) =>

@@ -80,7 +80,7 @@ public sealed partial class CfgGuider
         using var scope = NewDisposeScope();
         bool[] evaluate = _rule.Evaluate(AlwaysComputeUncond || Options.DisableCfg1Optimization);
         Tensor[] outputs = CalcCondBatch(_conds, x, sigma, evaluate, Options);
-        Tensor result = CfgHooks.Guide(this, _rule, x, sigma, outputs);
+        Tensor result = CfgHooks.Guide(this, _rule, x, sigma, outputs, evaluate);
         LastUncond?.Dispose();
         LastUncond = _rule.UncondIndex is { } u && evaluate[u] ? outputs[u].DetachFromDisposeScope() : null;
         return result.MoveToOuterDisposeScope();
@@ -138,11 +138,12 @@ public sealed partial class CfgGuider
                 Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
                 Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
                 Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
+                Tensor? controlContext = first.Input.ControlContext is null ? null : ConcatContexts(batch.Select(b => b.Input.ControlContext!).ToList());
                 Tensor output;
                 _hookBatch = (options, batch.Select(b => b.Which).ToArray());
                 try
                 {
-                    output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
+                    output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen, controlContext);
                 }
                 finally
                 {
@@ -168,10 +169,11 @@ public sealed partial class CfgGuider
 
     /// <summary>
     /// One network evaluation with the residuals of <paramref name="control"/> (shared by the <paramref name="batchedNumber"/> entries of the batch);
-    /// <paramref name="concat"/> (the reference's <c>c_concat</c>) is appended to the scaled input's channels.
+    /// <paramref name="concat"/> (the reference's <c>c_concat</c>) is appended to the scaled input's channels;
+    /// ControlNets read <paramref name="controlContext"/> instead of <paramref name="context"/> when it is given.
     /// </summary>
     public Tensor ApplyModel(Tensor x, Tensor sigma, Tensor context, Tensor? y, ControlNet.IControlProvider? control, int batchedNumber, Tensor? concat = null,
-        GligenCondition? gligen = null)
+        GligenCondition? gligen = null, Tensor? controlContext = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -184,7 +186,7 @@ public sealed partial class CfgGuider
             xc = cat([xc, concat.to_type(xc.dtype)], 1);
         }
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
-        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, context, batchedNumber, _sampling);
+        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, controlContext ?? context, batchedNumber, _sampling);
         // The model's UNet hooks run in the UNet only, not in a ControlNet (the reference hands them only to the diffusion model).
         using IDisposable? hooks = _hookBatch is { } hb ? Models.UNetHookContext.Enter(hb.Options, sigma, hb.CondOrUncond, xc.shape) : null;
         Tensor Run() => residuals is null ? _network.Forward(
@@ -204,11 +206,17 @@ public sealed partial class CfgGuider
     private static bool CanConcat(AreaInput a, AreaInput b)
     {
         if (!a.X.shape.SequenceEqual(b.X.shape) || !ReferenceEquals(a.Control, b.Control) || !ReferenceEquals(a.Gligen, b.Gligen)
-            || (a.Concat is null) != (b.Concat is null) || (a.Concat is not null && !a.Concat.shape.SequenceEqual(b.Concat!.shape)))
+            || (a.Concat is null) != (b.Concat is null) || (a.Concat is not null && !a.Concat.shape.SequenceEqual(b.Concat!.shape))
+            || (a.ControlContext is null) != (b.ControlContext is null)
+            || (a.ControlContext is not null && !ContextsConcatenate(a.ControlContext.shape, b.ControlContext!.shape)))
         {
             return false;
         }
-        long[] s1 = a.Context.shape, s2 = b.Context.shape;
+        return ContextsConcatenate(a.Context.shape, b.Context.shape);
+    }
+
+    private static bool ContextsConcatenate(long[] s1, long[] s2)
+    {
         if (s1.SequenceEqual(s2))
         {
             return true;
@@ -260,7 +268,7 @@ public sealed partial class CfgGuider
         {
             return;
         }
-        conds.Add(c with { Context = smallest.Context, Y = smallest.Y, Concat = smallest.Concat });
+        conds.Add(c with { Context = smallest.Context, Y = smallest.Y, Concat = smallest.Concat, ControlContext = smallest.ControlContext });
     }
 
     private sealed record AreaInput(Tensor X, Tensor Mult, Tensor Context, long[] Area, Tensor? Y)
@@ -270,6 +278,8 @@ public sealed partial class CfgGuider
         public Tensor? Concat { get; init; }
 
         public GligenCondition? Gligen { get; init; }
+
+        public Tensor? ControlContext { get; init; }
     }
 
     private sealed record PreparedCond(Tensor Context, long[]? Area, double Strength, Tensor? Mask, double MaskStrength, double? SigmaStart, double? SigmaEnd)
@@ -289,6 +299,8 @@ public sealed partial class CfgGuider
 
         /// <summary>A default entry: it covers what the list's other entries leave uncovered.</summary>
         public bool IsDefault { get; init; }
+        /// <summary>The text embedding ControlNets read instead of <see cref="Context"/> (cross_attn_controlnet), null for most entries.</summary>
+        public Tensor? ControlContext { get; init; }
 
         public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, IDiffusionNetwork network, ModelCondInputs inputs, bool negative)
         {
@@ -347,6 +359,7 @@ public sealed partial class CfgGuider
                 Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
                 Hooks = entry.Get(Diffusion.Hooks.HookKeys.Hooks) as Diffusion.Hooks.HookGroup,
                 IsDefault = entry.Get(Diffusion.Hooks.HookKeys.Default) is not null,
+                ControlContext = entry.Get(ConditioningKeys.CrossAttnControlNet) as Tensor,
             };
         }
 
@@ -411,7 +424,8 @@ public sealed partial class CfgGuider
             Tensor context = Context.shape[0] == b ? Context : RepeatToBatch(Context, b);
             Tensor? y = Y is null ? null : RepeatToBatch(Y, b);
             Tensor? concat = Concat is null ? null : RepeatToBatch(Concat.narrow(2, area[2], area[0]).narrow(3, area[3], area[1]), b);
-            return new AreaInput(input, mult, context, area, y) { Control = Control, Concat = concat, Gligen = Gligen };
+            Tensor? controlContext = ControlContext is null ? null : RepeatToBatch(ControlContext, b);
+            return new AreaInput(input, mult, context, area, y) { Control = Control, Concat = concat, Gligen = Gligen, ControlContext = controlContext };
         }
     }
 

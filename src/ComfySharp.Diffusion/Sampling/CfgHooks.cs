@@ -6,14 +6,15 @@ namespace ComfySharp.Diffusion.Sampling;
 /// <summary>Runs a model's CFG function and post-CFG functions around a guidance rule's mix (the reference's cfg_function).</summary>
 internal static class CfgHooks
 {
-    public static Tensor Guide(CfgGuider guider, GuidanceRule rule, Tensor x, Tensor sigma, Tensor[] predictions)
+    public static Tensor Guide(CfgGuider guider, GuidanceRule rule, Tensor x, Tensor sigma, Tensor[] predictions, bool[] evaluated)
     {
         ModelOptions options = guider.Options;
-        if (rule.HookSlots is not null)
+        if (rule.HookSlots is not null && options.PreCfgFunctions.Count > 0)
         {
+            var preStep = new PreCfgStep { Input = x, Sigma = sigma, CondScale = rule.CondScale, Evaluated = evaluated };
             foreach (PreCfgFunction pre in options.PreCfgFunctions)
             {
-                predictions = pre(predictions);
+                predictions = pre(predictions, preStep);
             }
         }
         Tensor mixed = rule.Combine(x, predictions);

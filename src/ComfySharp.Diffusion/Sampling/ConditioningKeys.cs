@@ -19,6 +19,10 @@ public static class ConditioningKeys
     public const string StartPercent = "start_percent";
     /// <summary>Fraction of the schedule where the entry stops being used (double).</summary>
     public const string EndPercent = "end_percent";
+    /// <summary>Text embedding that ControlNets read instead of the entry's own (Tensor; CLIPTextEncodeControlnet).</summary>
+    public const string CrossAttnControlNet = "cross_attn_controlnet";
+    /// <summary>Pooled embedding stored with <see cref="CrossAttnControlNet"/> (Tensor).</summary>
+    public const string PooledOutputControlNet = "pooled_output_controlnet";
 }
 
 /// <summary>An area given as fractions of the latent (ConditioningSetAreaPercentage).</summary>

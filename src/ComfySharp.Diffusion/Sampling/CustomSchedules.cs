@@ -17,6 +17,18 @@ public static class CustomSchedules
         ["SVD"] = [700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002],
     };
 
+    /// <summary>Optimal Stepsize noise levels (Pei et al. 2025, the reference's nodes_optimalsteps table) for flow models, by model type.</summary>
+    public static IReadOnlyDictionary<string, double[]> OptimalStepsLevels { get; } = new Dictionary<string, double[]>(StringComparer.Ordinal)
+    {
+        ["FLUX"] = [0.9968, 0.9886, 0.9819, 0.975, 0.966, 0.9471, 0.9158, 0.8287, 0.5512, 0.2808, 0.001],
+        ["Wan"] = [1.0, 0.997, 0.995, 0.993, 0.991, 0.989, 0.987, 0.985, 0.98, 0.975, 0.973, 0.968, 0.96, 0.946, 0.927, 0.902, 0.864, 0.776, 0.539, 0.208, 0.001],
+        ["Chroma"] =
+        [
+            0.992, 0.99, 0.988, 0.985, 0.982, 0.978, 0.973, 0.968, 0.961, 0.953, 0.943, 0.931, 0.917, 0.9, 0.881, 0.858, 0.832, 0.802, 0.769, 0.731,
+            0.69, 0.646, 0.599, 0.55, 0.501, 0.451, 0.402, 0.355, 0.311, 0.27, 0.232, 0.199, 0.169, 0.143, 0.12, 0.101, 0.084, 0.07, 0.058, 0.048, 0.001,
+        ],
+    };
+
     /// <summary>Polynomial in log σ: exp(ramp^ρ·(log σmax − log σmin) + log σmin), ramp from 1 to 0, then 0.</summary>
     public static float[] Polyexponential(int n, double sigmaMin, double sigmaMax, double rho)
     {
@@ -67,6 +79,21 @@ public static class CustomSchedules
         {
             throw new ArgumentException($"Unknown model type '{modelType}'.", nameof(modelType));
         }
+        return ResampledTable(levels, steps, denoise);
+    }
+
+    /// <summary>Optimal Steps: the tabulated levels, log-linearly resampled to steps + 1, the last set to 0.</summary>
+    public static float[] OptimalSteps(string modelType, int steps, double denoise)
+    {
+        if (!OptimalStepsLevels.TryGetValue(modelType, out double[]? levels))
+        {
+            throw new ArgumentException($"Unknown model type '{modelType}'.", nameof(modelType));
+        }
+        return ResampledTable(levels, steps, denoise);
+    }
+
+    private static float[] ResampledTable(double[] levels, int steps, double denoise)
+    {
         int totalSteps = steps;
         if (denoise < 1.0)
         {

@@ -55,13 +55,22 @@ public static partial class KDiffusionSamplers
         return x;
     }
 
-    /// <summary>Extended reverse-time SDE solver (ER-SDE-Solver-3).</summary>
-    public static Tensor ErSde(SamplerContext ctx, Tensor x, float[] sigmas, float sNoise = 1f, int maxStage = 3)
+    /// <summary>The ER-SDE solver's own noise scaler λ·(exp(λ^0.3) + 10).</summary>
+    public static float ErSdeNoiseScaler(float lambda) => lambda * (MathF.Exp(MathF.Pow(lambda, 0.3f)) + 10f);
+
+    /// <summary>The reverse-time SDE noise scaler λ^(η + 1); η = 0 makes the solver an ODE solver.</summary>
+    public static Func<float, float> ReverseTimeSdeNoiseScaler(float eta) => lambda => MathF.Pow(lambda, eta + 1f);
+
+    /// <summary>
+    /// Extended reverse-time SDE solver (ER-SDE-Solver-3) with up to <paramref name="maxStage"/> stages;
+    /// <paramref name="noiseScaler"/> picks the SDE (the solver's own scaler by default).
+    /// </summary>
+    public static Tensor ErSde(SamplerContext ctx, Tensor x, float[] sigmas, float sNoise = 1f, int maxStage = 3, Func<float, float>? noiseScaler = null)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(sigmas);
         using INoiseSampler noise = ctx.DefaultNoise(x);
-        static float Scaler(float v) => v * (MathF.Exp(MathF.Pow(v, 0.3f)) + 10f);
+        Func<float, float> scaler = noiseScaler ?? ErSdeNoiseScaler;
         const int points = 200;
         float[] lambdas = sigmas.Select(s => F32.Exp(-(-F32.Log(s)))).ToArray();
         Tensor? oldDenoised = null, oldDenoisedD = null;
@@ -83,7 +92,7 @@ public static partial class KDiffusionSamplers
                     float alphaS = sigmas[i] / ls;
                     float alphaT = sigmas[i + 1] / lt;
                     float rAlpha = alphaT / alphaS;
-                    float r = Scaler(lt) / Scaler(ls);
+                    float r = scaler(lt) / scaler(ls);
                     x = x.Mul(rAlpha * r).Add(denoised.Mul(alphaT * (1 - r)));
                     if (stage >= 2 && oldDenoised is not null)
                     {
@@ -93,18 +102,18 @@ public static partial class KDiffusionSamplers
                         for (int p = 0; p < points; p++)
                         {
                             float pos = lt + p * stepSize;
-                            float scaled = Scaler(pos);
+                            float scaled = scaler(pos);
                             s += 1 / scaled;
                             su += (pos - ls) / scaled;
                         }
                         s *= stepSize;
                         su *= stepSize;
                         Tensor denoisedD = (denoised - oldDenoised).Div(ls - lambdas[i - 1]);
-                        x = x.Add(denoisedD.Mul(alphaT * (dt + (float)s * Scaler(lt))));
+                        x = x.Add(denoisedD.Mul(alphaT * (dt + (float)s * scaler(lt))));
                         if (stage >= 3 && oldDenoisedD is not null)
                         {
                             Tensor denoisedU = (denoisedD - oldDenoisedD).Div((ls - lambdas[i - 2]) / 2);
-                            x = x.Add(denoisedU.Mul(alphaT * (dt * dt / 2 + (float)su * Scaler(lt))));
+                            x = x.Add(denoisedU.Mul(alphaT * (dt * dt / 2 + (float)su * scaler(lt))));
                         }
                         oldDenoisedD?.Dispose();
                         oldDenoisedD = denoisedD.DetachFromDisposeScope();

@@ -9,8 +9,19 @@ namespace ComfySharp.Diffusion.Sampling;
 /// </summary>
 public static class SaSolverSampler
 {
-    /// <summary>Runs the sampler.</summary>
-    public static Tensor Sample(SamplerContext ctx, Tensor x, float[] sigmas, bool usePece, float sNoise = 1f, int predictorOrder = 3, int correctorOrder = 4)
+    /// <summary>
+    /// The stochasticity τ(σ) of the node's options: η inside [<paramref name="endSigma"/>, <paramref name="startSigma"/>],
+    /// 0 outside it, 0 everywhere when η ≤ 0 (an ODE solver).
+    /// </summary>
+    public static Func<double, double> TauInterval(double startSigma, double endSigma, double eta) =>
+        sigma => eta <= 0 ? 0.0 : startSigma >= sigma && sigma >= endSigma ? eta : 0.0;
+
+    /// <summary>
+    /// Runs the sampler. <paramref name="tau"/> gives the stochasticity per σ (default: 1 between 20 % and
+    /// 80 % of the model's schedule); <paramref name="simpleOrder2"/> uses the paper's closed-form order-2 weights.
+    /// </summary>
+    public static Tensor Sample(SamplerContext ctx, Tensor x, float[] sigmas, bool usePece, float sNoise = 1f, int predictorOrder = 3, int correctorOrder = 4,
+        Func<double, double>? tau = null, bool simpleOrder2 = false)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(sigmas);
@@ -20,13 +31,11 @@ public static class SaSolverSampler
         }
         using INoiseSampler noiseSampler = ctx.DefaultNoise(x);
         double[] lambdas = sigmas.Select(s => (double)-F32.Log(s)).ToArray();
-        double startSigma = ctx.Sampling.PercentToSigma(0.2);
-        double endSigma = ctx.Sampling.PercentToSigma(0.8);
-        double Tau(double sigma) => startSigma >= sigma && sigma >= endSigma ? 1.0 : 0.0;
+        Func<double, double> tauOf = tau ?? TauInterval(ctx.Sampling.PercentToSigma(0.2), ctx.Sampling.PercentToSigma(0.8), 1.0);
 
         int maxUsedOrder = Math.Max(predictorOrder, correctorOrder);
         Tensor xPred = x;
-        double h = 0, tau = 0;
+        double h = 0, tauT = 0;
         Tensor? noise = null;
         var preds = new List<Tensor>();
         bool lowerOrderToEnd = sigmas[^1] == 0;
@@ -55,10 +64,10 @@ public static class SaSolverSampler
             }
             else
             {
-                double[] b = Coefficients(sigmas[i], lambdas[(i - correctorUsed + 1)..(i + 1)], lambdas[i - 1], lambdas[i], tau);
+                double[] b = Coefficients(sigmas[i], lambdas[(i - correctorUsed + 1)..(i + 1)], lambdas[i - 1], lambdas[i], tauT, simpleOrder2, corrector: true);
                 Tensor corr = Combine(preds, correctorUsed, b);
-                x = x.Mul((float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tau * tau) * h))).Add(corr);
-                if (tau > 0 && sNoise > 0 && noise is not null)
+                x = x.Mul((float)((double)sigmas[i] / sigmas[i - 1] * Math.Exp(-(tauT * tauT) * h))).Add(corr);
+                if (tauT > 0 && sNoise > 0 && noise is not null)
                 {
                     x = x.Add(noise);
                 }
@@ -77,15 +86,15 @@ public static class SaSolverSampler
             }
             else
             {
-                tau = Tau(sigmas[i + 1]);
-                double[] b = Coefficients(sigmas[i + 1], lambdas[(i - predictorUsed + 1)..(i + 1)], lambdas[i], lambdas[i + 1], tau);
+                tauT = tauOf(sigmas[i + 1]);
+                double[] b = Coefficients(sigmas[i + 1], lambdas[(i - predictorUsed + 1)..(i + 1)], lambdas[i], lambdas[i + 1], tauT, simpleOrder2, corrector: false);
                 Tensor pred = Combine(preds, predictorUsed, b);
                 h = lambdas[i + 1] - lambdas[i];
-                xPred = x.Mul((float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tau * tau) * h))).Add(pred);
-                if (tau > 0 && sNoise > 0)
+                xPred = x.Mul((float)((double)sigmas[i + 1] / sigmas[i] * Math.Exp(-(tauT * tauT) * h))).Add(pred);
+                if (tauT > 0 && sNoise > 0)
                 {
                     noise?.Dispose();
-                    noise = noiseSampler.Next(sigmas[i], sigmas[i + 1]).Mul((float)(sigmas[i + 1] * Math.Sqrt(-F32.Expm1(-2 * tau * tau * h)) * sNoise)).DetachFromDisposeScope();
+                    noise = noiseSampler.Next(sigmas[i], sigmas[i + 1]).Mul((float)(sigmas[i + 1] * Math.Sqrt(-F32.Expm1(-2 * tauT * tauT * h)) * sNoise)).DetachFromDisposeScope();
                     xPred = xPred.Add(noise);
                 }
             }
@@ -107,10 +116,17 @@ public static class SaSolverSampler
         return sum;
     }
 
-    /// <summary>The b_i weights: integrals of the Lagrange basis over [λ_s, λ_t] against the SDE kernel, times α_t.</summary>
-    internal static double[] Coefficients(double sigmaNext, double[] points, double lambdaS, double lambdaT, double tau)
+    /// <summary>
+    /// The b_i weights: integrals of the Lagrange basis over [λ_s, λ_t] against the SDE kernel, times α_t;
+    /// with <paramref name="simpleOrder2"/> and two points, the paper's simplified order-2 weights (appendix D).
+    /// </summary>
+    internal static double[] Coefficients(double sigmaNext, double[] points, double lambdaS, double lambdaT, double tau, bool simpleOrder2 = false, bool corrector = false)
     {
         int n = points.Length;
+        if (simpleOrder2 && n == 2)
+        {
+            return SimpleOrder2(sigmaNext, points, lambdaS, lambdaT, tau, corrector);
+        }
         double tauMul = 1 + tau * tau;
         double h = lambdaT - lambdaS;
         // Integrals ∫ exp(τ_mul·x)·x^p over [s, t] with exp(τ_mul·t) factored out, by repeated integration by parts.
@@ -148,6 +164,26 @@ public static class SaSolverSampler
         double[] w = Solve(a, n);
         double alphaT = sigmaNext * Math.Exp(lambdaT);
         return w.Select(v => alphaT * v).ToArray();
+    }
+
+    /// <summary>
+    /// Order 2 without the Lagrange system: the corrector weights the newer prediction by α_t·(1 + τ²)·h/2
+    /// (the trapezoid), the predictor weights the older one by α_t·(1 + τ²)·h²/(2·(λ_s − λ_older)); the other
+    /// weight makes them sum to α_t·(1 − exp(−(1 + τ²)·h)). Returned oldest first.
+    /// </summary>
+    private static double[] SimpleOrder2(double sigmaNext, double[] points, double lambdaS, double lambdaT, double tau, bool corrector)
+    {
+        double tauMul = 1 + tau * tau;
+        double h = lambdaT - lambdaS;
+        double alphaT = sigmaNext * Math.Exp(lambdaT);
+        double total = alphaT * -F32.Expm1(-h * tauMul);
+        if (corrector)
+        {
+            double newer = alphaT * 0.5 * tauMul * h;
+            return [total - newer, newer];
+        }
+        double older = alphaT * 0.5 * tauMul * h * h / (points[0] - lambdaS);
+        return [older, total - older];
     }
 
     private static double LogFactorial(int p)

@@ -21,5 +21,6 @@ public static class ConditioningNodes
         registry.Add<InstructPixToPixConditioning>();
         registry.Add<InpaintModelConditioning>();
         registry.Add<ConditioningSetAreaStrength>();
+        registry.Add<CLIPTextEncodeControlnet>();
     }
 }

@@ -22,7 +22,7 @@ public sealed class LatentApplyOperationCFG : ComfyNode
     {
         ArgumentNullException.ThrowIfNull(inputs);
         LatentOperation operation = inputs.Get(Operation);
-        PreCfgFunction function = predictions =>
+        PreCfgFunction function = (predictions, _) =>
         {
             var result = (TorchSharp.torch.Tensor[])predictions.Clone();
             result[0] = predictions.Length >= 2

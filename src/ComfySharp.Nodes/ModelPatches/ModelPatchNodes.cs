@@ -25,5 +25,10 @@ public static class ModelPatchNodes
         registry.Add<UNetSelfAttentionMultiply>();
         registry.Add<UNetCrossAttentionMultiply>();
         registry.Add<CLIPAttentionMultiply>();
+        registry.Add<APG>();
+        registry.Add<TCFG>();
+        registry.Add<FreSca>();
+        registry.Add<Mahiro>();
+        registry.Add<TomePatchModel>();
     }
 }

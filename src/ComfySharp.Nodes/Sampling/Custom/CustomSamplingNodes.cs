@@ -44,5 +44,11 @@ public static class CustomSamplingNodes
         registry.Add<CFGGuider>();
         registry.Add<DualCFGGuider>();
         registry.Add<PerpNegGuider>();
+        registry.Add<GITSScheduler>();
+        registry.Add<OptimalStepsScheduler>();
+        registry.Add<SamplerEulerCFGpp>();
+        registry.Add<SamplerLCMUpscale>();
+        registry.Add<SamplerER_SDE>();
+        registry.Add<SamplerSASolver>();
     }
 }
