@@ -18,23 +18,25 @@ public sealed class ServiceClientTests
 
         public required string Key { get; init; }
 
+        public required string WebhookSecret { get; init; }
+
         public ComfyClient Client(string? key = null) => new(Server.BaseAddress, new ComfyClientOptions { ApiKey = key ?? Key });
 
         public static async Task<AuthedServer> StartAsync()
         {
             string directory = TestPaths.NewTempDirectory("client-auth");
-            string key;
+            CreatedApiKey created;
             using (var store = new SqliteAccountStore(Path.Combine(directory, "user", "comfysharp.db")))
             {
                 store.AddUser("alice", false);
-                key = store.CreateKey("alice").Key;
+                created = store.CreateKey("alice");
             }
             ComfyTestServer server = await ComfyTestServer.StartAsync(s =>
             {
                 s.BaseDirectory = directory;
                 s.Options.RequireAuth = true;
             });
-            return new AuthedServer { Server = server, Directory = directory, Key = key };
+            return new AuthedServer { Server = server, Directory = directory, Key = created.Key, WebhookSecret = created.Record.WebhookSecret };
         }
 
         public async ValueTask DisposeAsync() => await Server.DisposeAsync();
@@ -119,6 +121,43 @@ public sealed class ServiceClientTests
         Assert.Equal([new CancelledPrompt(running.PromptId, "running")], interrupted.Cancelled);
         await Servers.WaitAsync(async () => (await client.GetHistoryAsync(running.PromptId)) is { } h && h.Interrupted);
         Assert.Throws<ArgumentException>(() => ComfyClient.WithWebhook(null, new Uri("file:///tmp/x")));
+    }
+
+    [Fact]
+    public async Task Webhook_passed_with_the_wait_is_delivered_signed_with_the_key_secret()
+    {
+        await using AuthedServer auth = await AuthedServer.StartAsync();
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        string hook = $"http://127.0.0.1:{port}/hook/";
+        using var listener = new HttpListener();
+        listener.Prefixes.Add(hook);
+        listener.Start();
+        Task<HttpListenerContext> received = listener.GetContextAsync();
+        using ComfyClient client = auth.Client();
+        PromptWaitResult result = await client.QueuePromptAndWaitAsync(Servers.SaveGraph("svc/hooked"), TimeSpan.FromSeconds(60), webhook: new Uri(hook));
+        Assert.True(result.Succeeded);
+        HttpListenerContext context = await received.WaitAsync(TimeSpan.FromSeconds(30));
+        string body;
+        using (var reader = new StreamReader(context.Request.InputStream, System.Text.Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync();
+        }
+        string msgId = context.Request.Headers["webhook-id"]!;
+        string timestamp = context.Request.Headers["webhook-timestamp"]!;
+        string signature = context.Request.Headers["webhook-signature"]!;
+        context.Response.StatusCode = 204;
+        context.Response.Close();
+        using var hmac = new System.Security.Cryptography.HMACSHA256(Convert.FromBase64String(auth.WebhookSecret["whsec_".Length..]));
+        string expected = "v1," + Convert.ToBase64String(hmac.ComputeHash(System.Text.Encoding.UTF8.GetBytes($"{msgId}.{timestamp}.{body}")));
+        Assert.Contains(expected, signature.Split(' '));
+        JsonNode payload = JsonNode.Parse(body)!;
+        Assert.Equal(result.PromptId, (string?)payload["data"]!["prompt_id"]);
+        Assert.Equal("success", (string?)payload["data"]!["status"]);
     }
 
     [Fact]
