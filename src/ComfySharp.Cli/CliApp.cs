@@ -6,7 +6,7 @@ namespace ComfySharp.Cli;
 
 /// <summary>
 /// The <c>comfysharp</c> client subcommands (<c>run</c>, <c>queue</c>, <c>history</c>, <c>interrupt</c>, <c>nodes</c>,
-/// <c>models</c>, <c>upload</c>, <c>status</c>, <c>jobs</c>, <c>free</c>) against any ComfyUI-compatible server.
+/// <c>models</c>, <c>upload</c>, <c>status</c>, <c>jobs</c>, <c>free</c>, <c>cancel</c>, <c>events</c>) against any ComfyUI-compatible server.
 /// </summary>
 public static class CliApp
 {
@@ -21,6 +21,9 @@ public static class CliApp
 
     /// <summary>Exit code when the prompt ran and failed or was interrupted.</summary>
     public const int ExitFailed = 5;
+
+    /// <summary>Exit code of <c>run --wait</c> when the prompt was still running as the wait ran out.</summary>
+    public const int ExitStillRunning = 6;
 
     private const string DefaultServer = "http://127.0.0.1:8188";
 
@@ -46,11 +49,18 @@ public static class CliApp
         Recursive = true,
     };
 
+    private static readonly Option<string> ApiKeyOption = new("--api-key")
+    {
+        Description = "ComfySharp API key, sent as Authorization: Bearer and ?token= on /ws (default $COMFYSHARP_API_KEY)",
+        Recursive = true,
+    };
+
     private static RootCommand Build(CliOutput output)
     {
         var root = new RootCommand("comfysharp client commands: drive a ComfyUI-compatible server");
         root.Options.Add(ServerOption);
         root.Options.Add(TokenOption);
+        root.Options.Add(ApiKeyOption);
         root.Subcommands.Add(Commands.RunCommand.Create(output));
         root.Subcommands.Add(Commands.QueueCommand.Create(output));
         root.Subcommands.Add(Commands.HistoryCommand.Create(output));
@@ -61,6 +71,8 @@ public static class CliApp
         root.Subcommands.Add(Commands.StatusCommand.Create(output));
         root.Subcommands.Add(Commands.JobsCommand.Create(output));
         root.Subcommands.Add(Commands.FreeCommand.Create(output));
+        root.Subcommands.Add(Commands.CancelCommand.Create(output));
+        root.Subcommands.Add(Commands.EventsCommand.Create(output));
         return root;
     }
 
@@ -69,6 +81,7 @@ public static class CliApp
     {
         string server = parse.GetValue(ServerOption) ?? Environment.GetEnvironmentVariable("COMFY_SERVER") ?? DefaultServer;
         string? token = parse.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("COMFY_TOKEN");
+        string? apiKey = parse.GetValue(ApiKeyOption) ?? Environment.GetEnvironmentVariable("COMFYSHARP_API_KEY");
         if (!Uri.TryCreate(server.Contains("://", StringComparison.Ordinal) ? server : "http://" + server, UriKind.Absolute, out Uri? uri))
         {
             output.Error($"'{server}' is not a server URL");
@@ -76,7 +89,7 @@ public static class CliApp
         }
         try
         {
-            using var client = new ComfyClient(uri, new ComfyClientOptions { Token = token, MaxReconnectAttempts = 8 });
+            using var client = new ComfyClient(uri, new ComfyClientOptions { Token = token, ApiKey = apiKey, MaxReconnectAttempts = 8 });
             return await action(client).ConfigureAwait(false);
         }
         catch (CliInputException ex)

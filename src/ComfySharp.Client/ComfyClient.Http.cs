@@ -24,14 +24,15 @@ public sealed partial class ComfyClient
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, HttpContent? content, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseAddress, relative)) { Content = content };
-        if (Options.Token is { Length: > 0 } token)
+        if (Options.Credential is { } token)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
-        return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
     }
 
     private static void EnsureSuccess(HttpResponseMessage response, string body)

@@ -21,6 +21,9 @@ public sealed record RunOptions
     /// <summary>Extra data sent with the prompt (e.g. <c>extra_pnginfo</c>).</summary>
     public JsonObject? ExtraData { get; init; }
 
+    /// <summary>A URL the server POSTs the result to when the prompt ends (<c>extra_data.webhook</c>; ComfySharp servers).</summary>
+    public Uri? Webhook { get; init; }
+
     /// <summary>Throw <see cref="ComfyExecutionException"/> when the prompt fails (else return the failed result).</summary>
     public bool ThrowOnFailure { get; init; } = true;
 
@@ -55,7 +58,7 @@ public sealed partial class ComfyClient
         ClientWebSocket? socket = await ConnectSocketAsync(options.SendFeatureFlags, cancellationToken).ConfigureAwait(false);
         try
         {
-            QueuedPromptInfo queued = await QueuePromptAsync(prompt, options.ExtraData, cancellationToken: cancellationToken).ConfigureAwait(false);
+            QueuedPromptInfo queued = await QueuePromptAsync(prompt, WithWebhook(options.ExtraData, options.Webhook), cancellationToken: cancellationToken).ConfigureAwait(false);
             string promptId = queued.PromptId;
             HistoryEntry? entry = null;
             Task<ComfyEvent?>? pending = null;

@@ -34,11 +34,17 @@ public sealed partial class ComfyClient
         var socket = new ClientWebSocket();
         try
         {
-            if (Options.Token is { Length: > 0 } token)
+            string query = "clientId=" + Uri.EscapeDataString(ClientId);
+            if (Options.Credential is { } token)
             {
                 socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                // Browser sockets cannot set headers, so the server also reads ?token=; an API key goes both ways.
+                if (Options.ApiKey is { Length: > 0 })
+                {
+                    query += "&token=" + Uri.EscapeDataString(token);
+                }
             }
-            var builder = new UriBuilder(new Uri(BaseAddress, "ws")) { Query = "clientId=" + Uri.EscapeDataString(ClientId) };
+            var builder = new UriBuilder(new Uri(BaseAddress, "ws")) { Query = query };
             builder.Scheme = builder.Scheme == "https" ? "wss" : "ws";
             await socket.ConnectAsync(builder.Uri, cancellationToken).ConfigureAwait(false);
             if (sendFeatureFlags)

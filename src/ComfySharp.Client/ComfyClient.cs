@@ -57,6 +57,12 @@ public sealed partial class ComfyClient : IDisposable
     /// <param name="cancellationToken">Cancellation.</param>
     public async Task<QueuedPromptInfo> QueuePromptAsync(JsonObject prompt, JsonObject? extraData = null, string? promptId = null, bool front = false, CancellationToken cancellationToken = default)
     {
+        (_, JsonObject reply) = await PostPromptAsync("prompt", PromptBody(prompt, extraData, promptId, front), cancellationToken).ConfigureAwait(false);
+        return QueuedFromJson(reply);
+    }
+
+    private JsonObject PromptBody(JsonObject prompt, JsonObject? extraData, string? promptId, bool front)
+    {
         ArgumentNullException.ThrowIfNull(prompt);
         var body = new JsonObject { ["prompt"] = prompt.DeepClone(), ["client_id"] = ClientId };
         if (extraData is not null)
@@ -71,7 +77,12 @@ public sealed partial class ComfyClient : IDisposable
         {
             body["front"] = true;
         }
-        using HttpResponseMessage response = await SendAsync(HttpMethod.Post, "prompt", Json(body), cancellationToken).ConfigureAwait(false);
+        return body;
+    }
+
+    private async Task<(HttpStatusCode Status, JsonObject Reply)> PostPromptAsync(string relative, JsonObject body, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await SendAsync(HttpMethod.Post, relative, Json(body), cancellationToken).ConfigureAwait(false);
         string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.BadRequest && TryParseObject(text) is { } rejected)
         {
@@ -79,8 +90,11 @@ public sealed partial class ComfyClient : IDisposable
         }
         EnsureSuccess(response, text);
         JsonObject reply = TryParseObject(text) ?? throw new ComfyClientException("POST /prompt did not return a JSON object.", response.StatusCode, text);
-        return new QueuedPromptInfo(reply["prompt_id"]?.GetValue<string>() ?? "", reply["number"]?.GetValue<double>() ?? 0, reply["node_errors"] as JsonObject ?? []);
+        return (response.StatusCode, reply);
     }
+
+    private static QueuedPromptInfo QueuedFromJson(JsonObject reply) =>
+        new(reply["prompt_id"]?.GetValue<string>() ?? "", reply["number"]?.GetValue<double>() ?? 0, reply["node_errors"] as JsonObject ?? []);
 
     /// <summary><c>GET /prompt</c>: pending + running.</summary>
     public async Task<int> GetQueueRemainingAsync(CancellationToken cancellationToken = default) =>

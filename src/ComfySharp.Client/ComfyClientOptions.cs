@@ -6,6 +6,15 @@ public sealed record ComfyClientOptions
     /// <summary>Bearer token sent as <c>Authorization</c> on HTTP and the WebSocket upgrade.</summary>
     public string? Token { get; init; }
 
+    /// <summary>
+    /// A ComfySharp API key (<c>comfysharp keys create</c>): sent as <c>Authorization: Bearer</c> on every HTTP
+    /// request and as <c>?token=</c> on the <c>/ws</c> URL. Takes precedence over <see cref="Token"/>.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>The credential actually sent: <see cref="ApiKey"/>, else <see cref="Token"/>; null when neither is set.</summary>
+    internal string? Credential => ApiKey is { Length: > 0 } key ? key : Token is { Length: > 0 } token ? token : null;
+
     /// <summary>The WebSocket client id; a fresh 32-hex id when null.</summary>
     public string? ClientId { get; init; }
 

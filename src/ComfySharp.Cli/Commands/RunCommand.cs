@@ -14,7 +14,9 @@ internal static class RunCommand
         var set = new Option<string[]>("--set") { Description = "Override an input: NODE.INPUT=VALUE (NODE = id, class or title; VALUE = JSON or text)", AllowMultipleArgumentsPerToken = false };
         var outDir = new Option<string>("--out", "-o") { Description = "Directory for the output files", DefaultValueFactory = _ => "." };
         var temp = new Option<bool>("--temp") { Description = "Also download temp files (PreviewImage)" };
-        var command = new Command("run", "Queue a workflow, show its progress and download its outputs") { workflow, set, outDir, temp };
+        var wait = new Option<double?>("--wait") { Description = "Let the server hold the answer up to SECONDS (POST /prompt?wait=, ComfySharp servers) instead of following /ws; exit 6 when still running" };
+        var webhook = new Option<string?>("--webhook") { Description = "URL the server POSTs the result to when the prompt ends (extra_data.webhook, ComfySharp servers)" };
+        var command = new Command("run", "Queue a workflow, show its progress and download its outputs") { workflow, set, outDir, temp, wait, webhook };
         command.SetAction((parse, ct) => CliApp.Guard(output, parse, async client =>
         {
             string path = parse.GetValue(workflow)!;
@@ -23,6 +25,15 @@ internal static class RunCommand
             {
                 PromptEdits.Apply(prompt, assignment);
             }
+            Uri? hook = null;
+            if (parse.GetValue(webhook) is { } hookText && (!Uri.TryCreate(hookText, UriKind.Absolute, out hook) || (hook.Scheme != Uri.UriSchemeHttp && hook.Scheme != Uri.UriSchemeHttps)))
+            {
+                throw new CliInputException($"--webhook '{hookText}' is not an http(s) URL");
+            }
+            if (parse.GetValue(wait) is { } seconds)
+            {
+                return await RunWaitingAsync(output, client, prompt, seconds, hook, parse.GetValue(outDir)!, parse.GetValue(temp), ct).ConfigureAwait(false);
+            }
             var display = new RunDisplay(output, prompt);
             var options = new RunOptions
             {
@@ -30,6 +41,7 @@ internal static class RunCommand
                 DownloadTemp = parse.GetValue(temp),
                 ThrowOnFailure = false,
                 OnEvent = display.Handle,
+                Webhook = hook,
             };
             RunResult result = output.Interactive
                 ? await display.RunLiveAsync(() => client.RunAsync(prompt, options, ct)).ConfigureAwait(false)
@@ -47,6 +59,32 @@ internal static class RunCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary><c>run --wait</c>: one <c>POST /prompt?wait=</c>, then the outputs are downloaded when it ended.</summary>
+    private static async Task<int> RunWaitingAsync(CliOutput output, ComfyClient client, JsonObject prompt, double seconds, Uri? webhook, string directory, bool temp, CancellationToken ct)
+    {
+        if (!(seconds > 0) || !double.IsFinite(seconds))
+        {
+            throw new CliInputException("--wait must be a positive number of seconds");
+        }
+        PromptWaitResult result = await client.QueuePromptAndWaitAsync(prompt, TimeSpan.FromSeconds(seconds), webhook: webhook, cancellationToken: ct).ConfigureAwait(false);
+        if (!result.Finished || result.History is not { } history)
+        {
+            output.Line($"still running {result.PromptId} after {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s");
+            return CliApp.ExitStillRunning;
+        }
+        foreach (ImageRef file in history.Files.Where(f => f.Type == "output" || (temp && f.Type == "temp")).Distinct())
+        {
+            output.Line($"saved {await client.DownloadAsync(file, directory, ct).ConfigureAwait(false)}");
+        }
+        if (!history.Completed)
+        {
+            output.Error(new ComfyExecutionException(history).Message);
+            return CliApp.ExitFailed;
+        }
+        output.Line($"done {result.PromptId}: {history.Files.Count} file(s)");
+        return 0;
     }
 
     /// <summary>Reads a workflow file; converts the frontend format with the server's /object_info.</summary>
