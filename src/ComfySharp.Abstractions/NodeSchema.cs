@@ -16,6 +16,9 @@ public enum NodeFlavor
 /// <param name="Tooltip">Help text.</param>
 public sealed record OutputSpec(string Type, string? Name = null, bool IsList = false, string? Tooltip = null)
 {
+    /// <summary>The V3 match-type template id whose type this output takes (<c>output_matchtypes</c>), or null.</summary>
+    public string? MatchType { get; init; }
+
     /// <summary>The display name served in <c>output_name</c>.</summary>
     public string DisplayName => Name ?? Type;
 }
@@ -84,7 +87,7 @@ public sealed record NodeSchema
     /// <summary>All declared (required then optional) inputs.</summary>
     public IEnumerable<InputSpec> AllInputs => Required.Concat(Optional);
 
-    /// <summary>Finds a declared input by name.</summary>
+    /// <summary>Finds a declared input by name, including the concrete inputs of dynamic inputs (<c>images.image3</c>).</summary>
     public InputSpec? FindInput(string name)
     {
         foreach (var input in Required)
@@ -95,6 +98,36 @@ public sealed record NodeSchema
         {
             if (input.Name == name) { return input; }
         }
+        foreach (var input in AllInputs)
+        {
+            if (input is DynamicInput dynamic && name.StartsWith(input.Name + ".", StringComparison.Ordinal) && dynamic.FindExpanded(name) is { } expanded)
+            {
+                return expanded;
+            }
+        }
         return null;
+    }
+
+    /// <summary>
+    /// The inputs a prompt node of this class has to satisfy, with dynamic inputs replaced by their concrete
+    /// inputs for the node's submitted <paramref name="liveInputs"/>: (input, required) in declaration order.
+    /// </summary>
+    public IEnumerable<(InputSpec Spec, bool Required)> ExpandInputs(System.Text.Json.Nodes.JsonObject liveInputs)
+    {
+        ArgumentNullException.ThrowIfNull(liveInputs);
+        foreach (var (input, required) in Required.Select(i => (i, true)).Concat(Optional.Select(i => (i, false))))
+        {
+            if (input is DynamicInput dynamic)
+            {
+                foreach (var (spec, specRequired) in dynamic.Expand(liveInputs))
+                {
+                    yield return (spec, required && specRequired);
+                }
+            }
+            else
+            {
+                yield return (input, required);
+            }
+        }
     }
 }

@@ -9,7 +9,9 @@ namespace ComfySharp.Client;
 /// </summary>
 public static class UiWorkflowConverter
 {
-    private static readonly HashSet<string> WidgetTypes = ["INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"];
+    private static readonly HashSet<string> WidgetTypes = ["INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", DynamicCombo];
+    // A V3 combo whose chosen option reveals more widgets, named "{combo}.{input}" and stored right after it.
+    private const string DynamicCombo = "COMFY_DYNAMICCOMBO_V3";
     private static readonly HashSet<string> ControlValues = ["fixed", "increment", "decrement", "randomize"];
     // Frontend-only nodes: never sent to the server.
     private static readonly HashSet<string> UiOnlyNodes = ["Note", "MarkdownNote", "Reroute", "PrimitiveNode"];
@@ -120,19 +122,27 @@ public static class UiWorkflowConverter
         List<(string Name, JsonObject? Options, string Type)> widgetNames = WidgetSpecs(info);
         if (node["widgets_values"] is JsonObject named)
         {
-            foreach ((string name, JsonObject? _, string _) in widgetNames)
+            for (int w = 0; w < widgetNames.Count; w++)
             {
+                (string name, JsonObject? options, string type) = widgetNames[w];
                 if (named.TryGetPropertyValue(name, out JsonNode? value))
                 {
                     inputs[name] = value?.DeepClone();
+                    widgetNames.InsertRange(w + 1, RevealedWidgets(name, options, type, value));
                 }
             }
             return;
         }
         JsonArray values = node["widgets_values"] as JsonArray ?? [];
         int index = 0;
-        foreach ((string name, JsonObject? options, string type) in widgetNames)
+        for (int w = 0; w < widgetNames.Count; w++)
         {
+            (string name, JsonObject? options, string type) = widgetNames[w];
+            if (type == DynamicCombo)
+            {
+                JsonNode? chosen = index < values.Count ? values[index] : DefaultOf(options, type, name, info);
+                widgetNames.InsertRange(w + 1, RevealedWidgets(name, options, type, chosen));
+            }
             if (index >= values.Count)
             {
                 // A widget added to the node after the workflow was saved: the frontend gives it its default.
@@ -152,11 +162,40 @@ public static class UiWorkflowConverter
         }
     }
 
+    // The widgets a dynamic combo's chosen option adds, with their full names; none for other widgets.
+    private static List<(string Name, JsonObject? Options, string Type)> RevealedWidgets(string name, JsonObject? options, string type, JsonNode? chosen)
+    {
+        var revealed = new List<(string, JsonObject?, string)>();
+        if (type != DynamicCombo || chosen is not JsonValue value || !value.TryGetValue(out string? key))
+        {
+            return revealed;
+        }
+        JsonObject? option = (options?["options"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(o => (string?)o["key"] == key);
+        foreach (string section in new[] { "required", "optional" })
+        {
+            foreach ((string input, JsonNode? spec) in option?["inputs"]?[section] as JsonObject ?? [])
+            {
+                string inputType = spec is JsonArray { Count: > 0 } array ? (array[0] is JsonArray ? "COMBO" : array[0]?.GetValue<string>() ?? "") : "";
+                JsonObject? inputOptions = spec is JsonArray { Count: > 1 } withOptions ? withOptions[1] as JsonObject : null;
+                bool forceInput = inputOptions?["forceInput"] is JsonValue f && f.TryGetValue(out bool fi) && fi;
+                if (WidgetTypes.Contains(inputType) && !forceInput)
+                {
+                    revealed.Add(($"{name}.{input}", inputOptions, inputType));
+                }
+            }
+        }
+        return revealed;
+    }
+
     private static JsonNode? DefaultOf(JsonObject? options, string type, string name, JsonObject info)
     {
         if (options?["default"] is JsonNode value)
         {
             return value.DeepClone();
+        }
+        if (type == DynamicCombo && options?["options"] is JsonArray { Count: > 0 } dynamicOptions)
+        {
+            return dynamicOptions[0]?["key"]?.DeepClone();
         }
         if (type == "COMBO" && (info["input"]?["required"]?[name] ?? info["input"]?["optional"]?[name]) is JsonArray spec
             && (spec[0] as JsonArray ?? options?["options"] as JsonArray) is { Count: > 0 } choices)

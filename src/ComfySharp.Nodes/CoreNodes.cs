@@ -28,5 +28,7 @@ public sealed class CoreNodes : INodePack
         Primitives.PrimitiveNodes.Register(registry);
         ModelPatches.ModelPatchNodes.Register(registry);
         Strings.StringNodes.Register(registry);
+        Logic.LogicNodes.Register(registry);
+        Hooks.HookNodes.Register(registry);
     }
 }

@@ -84,20 +84,26 @@ public sealed partial class ClipModel
     public long WeightBytes => Towers.Sum(t => t.Encoder.parameters().Sum(p => p.NumberOfElements * p.ElementSize));
 
     /// <summary>A copy reading the output of layer <paramref name="layerIndex"/> in every tower.</summary>
-    public ClipModel WithLayer(int? layerIndex) => new(Kind, [.. Towers.Select(t => t with { Layer = layerIndex })], Patches, Embeddings);
+    public ClipModel WithLayer(int? layerIndex) => new(Kind, [.. Towers.Select(t => t with { Layer = layerIndex })], Patches, Embeddings) { HookSettings = HookSettings };
 
     /// <summary>
     /// CLIPSetLastLayer: each tower reads layer <paramref name="layer"/> (negative), or its last layer when the tower
     /// has fewer layers than |layer|.
     /// </summary>
     public ClipModel WithClipLayer(int layer) =>
-        new(Kind, [.. Towers.Select(t => t with { Layer = Math.Abs(layer) > t.Encoder.Config.Layers ? null : layer })], Patches, Embeddings);
+        new(Kind, [.. Towers.Select(t => t with { Layer = Math.Abs(layer) > t.Encoder.Config.Layers ? null : layer })], Patches, Embeddings) { HookSettings = HookSettings };
 
     /// <summary>A copy with more patches (LoRA).</summary>
-    public ClipModel WithPatches(IEnumerable<WeightPatch> more) => new(Kind, Towers, [.. Patches, .. more], Embeddings);
+    public ClipModel WithPatches(IEnumerable<WeightPatch> more) => new(Kind, Towers, [.. Patches, .. more], Embeddings) { HookSettings = HookSettings };
 
     /// <summary>A copy resolving embeddings from <paramref name="embeddings"/>.</summary>
-    public ClipModel WithEmbeddings(ITextualInversionSource? embeddings) => new(Kind, Towers, Patches, embeddings);
+    public ClipModel WithEmbeddings(ITextualInversionSource? embeddings) => new(Kind, Towers, Patches, embeddings) { HookSettings = HookSettings };
+
+    /// <summary>The hooks SetClipHooks set (applied by <see cref="Hooks.HookedClipEncoding"/>), or null.</summary>
+    public Hooks.ClipHookSettings? HookSettings { get; init; }
+
+    /// <summary>A copy carrying <paramref name="settings"/> as its hooks (SetClipHooks).</summary>
+    public ClipModel WithHookSettings(Hooks.ClipHookSettings? settings) => new(Kind, Towers, Patches, Embeddings) { HookSettings = settings };
 
     /// <summary>Tokenises with every tower's tokenizer and this model's embeddings (CLIP.tokenize).</summary>
     public TokenizedPrompt Tokenize(string text)

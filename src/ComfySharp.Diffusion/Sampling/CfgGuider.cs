@@ -11,7 +11,7 @@ namespace ComfySharp.Diffusion.Sampling;
 /// batched network call), their predictions are averaged with their weights, and the two averages
 /// are mixed as uncond + (cond − uncond)·cfg.
 /// </summary>
-public sealed class CfgGuider
+public sealed partial class CfgGuider
 {
     private readonly IDiffusionNetwork _network;
     private readonly ModelSamplingDiscrete _sampling;
@@ -110,64 +110,54 @@ public sealed class CfgGuider
             counts[k] = ones_like(x).Mul(1e-37);
         }
         float sigma0 = sigma[0].item<float>();
-        var toRun = new List<(AreaInput Input, int Which)>();
-        for (int which = 0; which < n; which++)
+        var groups = Groups(conds, x, sigma0, evaluate);
+        foreach (var (hooks, toRun) in groups)
         {
-            if (!evaluate[which])
+            // Each hook group runs with its weights added to the network, and only its entries share a batch.
+            using IDisposable? patched = hooks is null ? null : HookRunFor().Apply(hooks);
+            while (toRun.Count > 0)
             {
-                continue;
-            }
-            foreach (PreparedCond c in conds[which])
-            {
-                AreaInput? input = c.AreaAndMult(x, sigma0);
-                if (input is not null)
+                var first = toRun[0];
+                var batchIndices = new List<int>();
+                for (int i = 0; i < toRun.Count; i++)
                 {
-                    toRun.Add((input, which));
+                    if (CanConcat(toRun[i].Input, first.Input))
+                    {
+                        batchIndices.Add(i);
+                    }
                 }
-            }
-        }
-        while (toRun.Count > 0)
-        {
-            var first = toRun[0];
-            var batchIndices = new List<int>();
-            for (int i = 0; i < toRun.Count; i++)
-            {
-                if (CanConcat(toRun[i].Input, first.Input))
+                // The reference pops the batch from the back, so later entries come first in the batch.
+                batchIndices.Reverse();
+                var batch = batchIndices.Select(i => toRun[i]).ToList();
+                foreach (int i in batchIndices)
                 {
-                    batchIndices.Add(i);
+                    toRun.RemoveAt(i);
                 }
-            }
-            // The reference pops the batch from the back, so later entries come first in the batch.
-            batchIndices.Reverse();
-            var batch = batchIndices.Select(i => toRun[i]).ToList();
-            foreach (int i in batchIndices)
-            {
-                toRun.RemoveAt(i);
-            }
-            Tensor inputX = cat(batch.Select(b => b.Input.X).ToArray(), 0);
-            Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
-            Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
-            Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
-            Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
-            Tensor output;
-            _hookBatch = (options, batch.Select(b => b.Which).ToArray());
-            try
-            {
-                output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
-            }
-            finally
-            {
-                _hookBatch = null;
-            }
-            Tensor[] chunks = output.chunk(batch.Count, 0);
-            for (int o = 0; o < batch.Count; o++)
-            {
-                var (input, which) = batch[o];
-                long[] a = input.Area;
-                Tensor sumView = sums[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
-                Tensor countView = counts[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
-                sumView.AddInPlace(chunks[o] * input.Mult);
-                countView.AddInPlace(input.Mult);
+                Tensor inputX = cat(batch.Select(b => b.Input.X).ToArray(), 0);
+                Tensor sigmas = cat(Enumerable.Repeat(sigma, batch.Count).ToArray(), 0);
+                Tensor context = ConcatContexts(batch.Select(b => b.Input.Context).ToList());
+                Tensor? y = batch.All(b => b.Input.Y is not null) ? cat(batch.Select(b => b.Input.Y!).ToArray(), 0) : null;
+                Tensor? concat = batch.All(b => b.Input.Concat is not null) ? cat(batch.Select(b => b.Input.Concat!).ToArray(), 0) : null;
+                Tensor output;
+                _hookBatch = (options, batch.Select(b => b.Which).ToArray());
+                try
+                {
+                    output = ApplyModel(inputX, sigmas, context, y, first.Input.Control, batch.Count, concat, first.Input.Gligen);
+                }
+                finally
+                {
+                    _hookBatch = null;
+                }
+                Tensor[] chunks = output.chunk(batch.Count, 0);
+                for (int o = 0; o < batch.Count; o++)
+                {
+                    var (input, which) = batch[o];
+                    long[] a = input.Area;
+                    Tensor sumView = sums[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
+                    Tensor countView = counts[which].narrow(2, a[2], a[0]).narrow(3, a[3], a[1]);
+                    sumView.AddInPlace(chunks[o] * input.Mult);
+                    countView.AddInPlace(input.Mult);
+                }
             }
         }
         return Enumerable.Range(0, n).Select(k => sums[k] / counts[k]).ToArray();
@@ -294,6 +284,12 @@ public sealed class CfgGuider
 
         public GligenCondition? Gligen { get; init; }
 
+        /// <summary>The hooks whose weights apply while this entry is evaluated.</summary>
+        public Diffusion.Hooks.HookGroup? Hooks { get; init; }
+
+        /// <summary>A default entry: it covers what the list's other entries leave uncovered.</summary>
+        public bool IsDefault { get; init; }
+
         public static PreparedCond From(ConditioningEntry entry, ModelSamplingDiscrete sampling, long h, long w, IDiffusionNetwork network, ModelCondInputs inputs, bool negative)
         {
             int? admChannels = network.AdmChannels;
@@ -335,8 +331,7 @@ public sealed class CfgGuider
                 }
                 mask = mm.MoveToOuterDisposeScope();
             }
-            double? start = entry.Get(ConditioningKeys.StartPercent) is { } sp ? sampling.PercentToSigma(Convert.ToDouble(sp, System.Globalization.CultureInfo.InvariantCulture)) : null;
-            double? end = entry.Get(ConditioningKeys.EndPercent) is { } ep ? sampling.PercentToSigma(Convert.ToDouble(ep, System.Globalization.CultureInfo.InvariantCulture)) : null;
+            (double? start, double? end) = SigmaRange(entry, sampling);
             double strength = entry.Get(ConditioningKeys.Strength) is { } s ? Convert.ToDouble(s, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
             double maskStrength = entry.Get(ConditioningKeys.MaskStrength) is { } ms ? Convert.ToDouble(ms, System.Globalization.CultureInfo.InvariantCulture) : 1.0;
             if (negative && admChannels is not null && entry.Get(UNet.AdmEncoding.PromptType) is null)
@@ -350,6 +345,8 @@ public sealed class CfgGuider
                 Concat = ConcatConditioning.For(network, entry, inputs),
                 Gligen = entry.Get(GligenCondition.Key) as GligenCondition,
                 Control = entry.Get(ControlNet.ControlHook.ControlKey) as ControlNet.IControlProvider,
+                Hooks = entry.Get(Diffusion.Hooks.HookKeys.Hooks) as Diffusion.Hooks.HookGroup,
+                IsDefault = entry.Get(Diffusion.Hooks.HookKeys.Default) is not null,
             };
         }
 

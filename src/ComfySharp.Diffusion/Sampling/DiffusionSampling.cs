@@ -86,6 +86,8 @@ public static class DiffusionSampling
             {
                 AlwaysComputeUncond = sampler.NeedsUncondPrediction,
                 Options = request.Model.Options,
+                MaxSampleSigma = sigmas.Max(),
+                OriginalWeight = patches.BackupOf,
             };
             DenoiseMaskFunction? maskFunction = request.Model.Options.DenoiseMask;
             var maskStep = new DenoiseMaskStep(sigmas, sampling);

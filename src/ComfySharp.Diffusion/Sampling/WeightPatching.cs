@@ -11,6 +11,7 @@ namespace ComfySharp.Diffusion.Sampling;
 public sealed class WeightPatching : IDisposable
 {
     private readonly List<(Tensor Parameter, Tensor Backup)> _backups = [];
+    private readonly Dictionary<string, Tensor> _backupsByName = new(StringComparer.Ordinal);
 
     private WeightPatching() { }
 
@@ -49,9 +50,13 @@ public sealed class WeightPatching : IDisposable
             }
             parameter.copy_(weight.to_type(roundTo ?? parameter.dtype));
             result._backups.Add((parameter, backup));
+            result._backupsByName[group.Key] = backup;
         }
         return result;
     }
+
+    /// <summary>The weight parameter <paramref name="name"/> had before these patches, or null when they left it alone.</summary>
+    public Tensor? BackupOf(string name) => _backupsByName.TryGetValue(name, out Tensor? backup) ? backup : null;
 
     /// <inheritdoc />
     public void Dispose()
@@ -63,5 +68,6 @@ public sealed class WeightPatching : IDisposable
             backup.Dispose();
         }
         _backups.Clear();
+        _backupsByName.Clear();
     }
 }

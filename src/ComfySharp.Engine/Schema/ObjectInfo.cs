@@ -72,7 +72,9 @@ public static class ObjectInfo
         if (isSchema)
         {
             definition["output_tooltips"] = new JsonArray(schema.Outputs.Select(o => (JsonNode?)o.Tooltip).ToArray());
-            definition["output_matchtypes"] = null;
+            definition["output_matchtypes"] = schema.Outputs.Any(o => o.MatchType is not null)
+                ? new JsonArray(schema.Outputs.Select(o => (JsonNode?)o.MatchType).ToArray())
+                : null;
         }
         definition["name"] = schema.ClassType;
         definition["display_name"] = schema.DisplayName ?? (isSchema ? null : schema.ClassType);
@@ -146,6 +148,28 @@ public static class ObjectInfo
         foreach (var key in written.Select(kv => kv.Key).ToList())
         {
             Move(written, options, key);
+        }
+        if (spec is AutogrowInput grow)
+        {
+            options["template"] = new JsonObject
+            {
+                ["input"] = new JsonObject { ["required"] = new JsonObject { [grow.Template.Name] = ServedSpec(grow.Template, NodeFlavor.Schema, services) } },
+                ["prefix"] = grow.Prefix,
+                ["min"] = grow.Min,
+                ["max"] = grow.Max,
+            };
+        }
+        else if (spec is DynamicComboInput dynamicCombo)
+        {
+            options["options"] = new JsonArray(dynamicCombo.Options.Select(option =>
+            {
+                var required = new JsonObject();
+                foreach (var input in option.Inputs)
+                {
+                    required[dynamicCombo.ShortName(input)] = ServedSpec(input, NodeFlavor.Schema, services);
+                }
+                return (JsonNode?)new JsonObject { ["key"] = option.Key, ["inputs"] = new JsonObject { ["required"] = required } };
+            }).ToArray());
         }
         return (JsonValue.Create(spec.Type), options);
     }

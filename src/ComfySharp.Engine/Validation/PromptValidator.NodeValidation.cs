@@ -72,8 +72,9 @@ public sealed partial class PromptValidator
                 bool valid = true;
                 var receivedTypes = new Dictionary<string, string>(StringComparer.Ordinal);
                 var seen = new HashSet<string>(StringComparer.Ordinal);
-                var required = new HashSet<string>(schema.Required.Select(r => r.Name), StringComparer.Ordinal);
-                foreach (var spec in schema.AllInputs)
+                var expanded = schema.ExpandInputs(inputs).ToList();
+                var required = new HashSet<string>(expanded.Where(e => e.Required).Select(e => e.Spec.Name), StringComparer.Ordinal);
+                foreach (var (spec, _) in expanded)
                 {
                     string x = spec.Name;
                     if (!seen.Add(x)) { continue; }

@@ -1,7 +1,6 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
 using ComfySharp.Diffusion.Clip;
-using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Clip;
 
@@ -44,11 +43,7 @@ public sealed class CLIPTextEncode : ComfyNode
         {
             clip = clip.WithEmbeddings(new FolderTextualInversionSource(folders));
         }
-        using var scope = NewDisposeScope();
-        (Tensor cond, Tensor pooled) = clip.EncodeTokens(clip.Tokenize(text));
-        cond.MoveToOuterDisposeScope();
-        pooled.MoveToOuterDisposeScope();
-        var conditioning = new Diffusion.Conditioning([new Diffusion.ConditioningEntry(cond, new Dictionary<string, object?>(StringComparer.Ordinal) { ["pooled_output"] = pooled })]);
-        return ValueTask.FromResult(NodeOutput.Of(conditioning));
+        // With SetClipHooks' hooks this may be several entries (one per keyframe range), carrying the hooks.
+        return ValueTask.FromResult(NodeOutput.Of(Diffusion.Hooks.HookedClipEncoding.Encode(clip, clip.Tokenize(text))));
     }
 }

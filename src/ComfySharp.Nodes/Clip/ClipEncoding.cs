@@ -1,9 +1,7 @@
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
-using ComfySharp.Diffusion;
 using ConditioningValue = ComfySharp.Diffusion.Conditioning;
 using ComfySharp.Diffusion.Clip;
-using static TorchSharp.torch;
 
 namespace ComfySharp.Nodes.Clip;
 
@@ -16,20 +14,9 @@ internal static class ClipEncoding
             ? clip.WithEmbeddings(new FolderTextualInversionSource(folders))
             : clip;
 
-    /// <summary>Encodes <paramref name="tokens"/> into one CONDITIONING entry with <c>pooled_output</c> and the extra options.</summary>
-    public static ConditioningValue Encode(ClipModel clip, TokenizedPrompt tokens, IReadOnlyDictionary<string, object?>? extra = null)
-    {
-        using var scope = NewDisposeScope();
-        (Tensor cond, Tensor pooled) = clip.EncodeTokens(tokens);
-        cond.MoveToOuterDisposeScope();
-        pooled.MoveToOuterDisposeScope();
-        var options = new Dictionary<string, object?>(StringComparer.Ordinal) { ["pooled_output"] = pooled };
-        foreach ((string key, object? value) in extra ?? new Dictionary<string, object?>())
-        {
-            options[key] = value;
-        }
-        return new ConditioningValue([new ConditioningEntry(cond, options)]);
-    }
+    /// <summary>Encodes <paramref name="tokens"/> into a CONDITIONING entry with <c>pooled_output</c> and the extra options (one per keyframe range with scheduled CLIP hooks).</summary>
+    public static ConditioningValue Encode(ClipModel clip, TokenizedPrompt tokens, IReadOnlyDictionary<string, object?>? extra = null) =>
+        Diffusion.Hooks.HookedClipEncoding.Encode(clip, tokens, extra);
 
     /// <summary>The error for a CLIP of the wrong family.</summary>
     public static InvalidOperationException WrongClip(string node, ClipModel clip, string needed) =>

@@ -38,5 +38,10 @@ public static class ImageNodes
         registry.Add<Morphology>();
         registry.Add<ImageRGBToYUV>();
         registry.Add<ImageYUVToRGB>();
+        registry.Add<LoadImageOutput>();
+        registry.Add<SaveAnimatedPNG>();
+        registry.Add<SaveAnimatedWEBP>();
+        registry.Add<BatchImagesNode>();
+        registry.Add<ResizeImageMaskNode>();
     }
 }

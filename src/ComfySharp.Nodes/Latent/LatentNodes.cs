@@ -35,5 +35,8 @@ public static class LatentNodes
         registry.Add<LatentCut>();
         registry.Add<LatentCutToBatch>();
         registry.Add<RebatchLatents>();
+        registry.Add<SaveLatent>();
+        registry.Add<LoadLatent>();
+        registry.Add<BatchLatentsNode>();
     }
 }

@@ -24,5 +24,6 @@ public static class MaskNodes
         registry.Add<SplitImageWithAlpha>();
         registry.Add<JoinImageWithAlpha>();
         registry.Add<PorterDuffImageComposite>();
+        registry.Add<BatchMasksNode>();
     }
 }
