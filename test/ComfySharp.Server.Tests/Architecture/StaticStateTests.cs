@@ -16,6 +16,24 @@ public sealed class StaticStateTests
     // Type.FullName + "." + field name → why it may stay.
     private static readonly Dictionary<string, string> Allowed = new(StringComparer.Ordinal)
     {
+        // Still process-wide (issue 23 open item): previews held in memory before they reach temp/. Shared by every
+        // server in the process, keyed by full path, so two servers on different folders never see each other's files.
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites.<MaxHeldFiles>k__BackingField"] = "held-preview budget (issue 23: becomes a server-owned service)",
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites.<MemoryBudgetBytes>k__BackingField"] = "held-preview budget (issue 23: becomes a server-owned service)",
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites.ByPath"] = "held previews by full path (issue 23: becomes a server-owned service)",
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites.Oldest"] = "held previews in arrival order (issue 23: becomes a server-owned service)",
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites._heldBytes"] = "held-preview accounting (issue 23: becomes a server-owned service)",
+        ["ComfySharp.Abstractions.Files.DeferredFileWrites._heldFiles"] = "held-preview accounting (issue 23: becomes a server-owned service)",
+        // The next free counter per output folder (full path): a cache of what a directory scan would find, valid for any server on that folder.
+        ["ComfySharp.Nodes.Image.ImageSaver.NextCounters"] = "per-folder counter cache keyed by full path",
+        // [ThreadStatic] scratch buffers: one per thread, never shared, hold no state between calls.
+        ["ComfySharp.Nodes.Image.ImageSaver.t_pixels"] = "thread-static scratch buffer",
+        ["ComfySharp.Protocol.PythonJson.t_builder"] = "thread-static scratch buffer",
+        // Shared 0.0 / 1.0 float nodes: initial progress values, only serialised (never attached to a parent nor changed).
+        ["ComfySharp.Engine.Execution.ProgressReporter.One"] = "shared initial value, only serialised",
+        ["ComfySharp.Engine.Execution.ProgressReporter.Zero"] = "shared initial value, only serialised",
+        // The conformance pack copies the reference's class-level state on purpose (its tests count concurrent users).
+        ["ComfySharp.Nodes.Testing.TestAsyncResourceUser.InUse"] = "reference test node's class-level state",
     };
 
     private static readonly string[] MutableCollectionPrefixes =
@@ -48,7 +66,7 @@ public sealed class StaticStateTests
                     }
                     string key = $"{type.FullName}.{field.Name}";
                     string? why = !field.IsInitOnly ? "not readonly"
-                        : MutableCollectionPrefixes.Any(p => field.FieldType.FullName?.StartsWith(p, StringComparison.Ordinal) == true) ? $"a mutable {field.FieldType.Name}"
+                        : !field.FieldType.IsValueType && MutableCollectionPrefixes.Any(p => field.FieldType.FullName?.StartsWith(p, StringComparison.Ordinal) == true) ? $"a mutable {field.FieldType.Name}"
                         : null;
                     if (why is not null && !Allowed.ContainsKey(key))
                     {
