@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -9,12 +10,12 @@ namespace ComfySharp.Client;
 /// </summary>
 public static class UiWorkflowConverter
 {
-    private static readonly HashSet<string> WidgetTypes = ["INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", DynamicCombo];
+    private static readonly FrozenSet<string> WidgetTypes = new string[] { "INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", DynamicCombo }.ToFrozenSet(StringComparer.Ordinal);
     // A V3 combo whose chosen option reveals more widgets, named "{combo}.{input}" and stored right after it.
     private const string DynamicCombo = "COMFY_DYNAMICCOMBO_V3";
-    private static readonly HashSet<string> ControlValues = ["fixed", "increment", "decrement", "randomize"];
+    private static readonly FrozenSet<string> ControlValues = new string[] { "fixed", "increment", "decrement", "randomize" }.ToFrozenSet(StringComparer.Ordinal);
     // Frontend-only nodes: never sent to the server.
-    private static readonly HashSet<string> UiOnlyNodes = ["Note", "MarkdownNote", "Reroute", "PrimitiveNode"];
+    private static readonly FrozenSet<string> UiOnlyNodes = new string[] { "Note", "MarkdownNote", "Reroute", "PrimitiveNode" }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>True when <paramref name="workflow"/> looks like the frontend's format rather than the API format.</summary>
     public static bool IsUiFormat(JsonObject workflow) =>

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 
 namespace ComfySharp.Host;
@@ -25,7 +26,7 @@ internal sealed class FlagException(string message) : Exception(message);
 internal sealed class ServerFlags
 {
     /// <summary>Flags that change behaviour here.</summary>
-    private static readonly Dictionary<string, Arity> Meaningful = new(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, Arity> Meaningful = new Dictionary<string, Arity>(StringComparer.Ordinal)
     {
         ["--listen"] = Arity.Optional, ["--port"] = Arity.One, ["--enable-cors-header"] = Arity.Optional,
         ["--max-upload-size"] = Arity.One, ["--front-end-root"] = Arity.One,
@@ -41,10 +42,10 @@ internal sealed class ServerFlags
         ["--fp32-vae"] = Arity.None, ["--bf16-vae"] = Arity.None, ["--fp16-vae"] = Arity.None,
         ["--force-fp32"] = Arity.None, ["--force-fp16"] = Arity.None,
         ["--role"] = Arity.One, ["--retry"] = Arity.One, ["--lease-seconds"] = Arity.One, ["--worker-id"] = Arity.One,
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Flags accepted so existing launch scripts keep working; they are logged and ignored.</summary>
-    private static readonly Dictionary<string, Arity> Accepted = new(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, Arity> Accepted = new Dictionary<string, Arity>(StringComparer.Ordinal)
     {
         ["--tls-keyfile"] = Arity.One, ["--tls-certfile"] = Arity.One, ["--enable-compress-response-body"] = Arity.None,
         ["--multi-user"] = Arity.None, ["--front-end-version"] = Arity.One, ["--disable-api-nodes"] = Arity.None,
@@ -67,7 +68,7 @@ internal sealed class ServerFlags
         ["--supports-fp8-compute"] = Arity.None, ["--disable-ipex-optimize"] = Arity.None, ["--fast"] = Arity.Many,
         ["--enable-manager"] = Arity.None, ["--disable-manager-ui"] = Arity.None, ["--enable-manager-legacy-ui"] = Arity.None,
         ["--windows-standalone-build"] = Arity.None, ["--comfy-api-base"] = Arity.One, ["--database-url"] = Arity.One,
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private readonly Dictionary<string, List<string?>> _values = new(StringComparer.Ordinal);
 

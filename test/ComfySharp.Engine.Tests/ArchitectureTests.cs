@@ -15,10 +15,11 @@ public sealed class ArchitectureTests
         ["ComfySharp.Torch"] = ["ComfySharp.Abstractions"],
         ["ComfySharp.Diffusion"] = ["ComfySharp.Torch"],
         ["ComfySharp.Nodes"] = ["ComfySharp.Abstractions", "ComfySharp.Protocol", "ComfySharp.Torch", "ComfySharp.Diffusion"],
+        ["ComfySharp.Nodes.Testing"] = ["ComfySharp.Nodes"],
         ["ComfySharp.Server"] = ["ComfySharp.Engine", "ComfySharp.Storage", "ComfySharp.Protocol"],
         ["ComfySharp.Client"] = ["ComfySharp.Protocol"],
         ["ComfySharp.Cli"] = ["ComfySharp.Client"],
-        ["ComfySharp.Host"] = ["ComfySharp.Server", "ComfySharp.Nodes", "ComfySharp.Cli"],
+        ["ComfySharp.Host"] = ["ComfySharp.Server", "ComfySharp.Nodes", "ComfySharp.Nodes.Testing", "ComfySharp.Cli"],
     };
 
     [Fact]

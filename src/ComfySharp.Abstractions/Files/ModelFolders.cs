@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 namespace ComfySharp.Abstractions.Files;
 
 /// <summary>
@@ -10,11 +11,11 @@ public sealed class ModelFolders
     public static readonly IReadOnlySet<string> ModelExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     { ".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft" };
 
-    private static readonly Dictionary<string, string> LegacyAliases = new(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, string> LegacyAliases = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["clip"] = "text_encoders",
         ["unet"] = "diffusion_models",
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private readonly List<(string Name, List<string> Paths, IReadOnlySet<string>? Extensions)> _folders = [];
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using ComfySharp.Torch.SafeTensors;
 using ComfySharp.Torch.Tensors;
@@ -20,7 +21,7 @@ namespace ComfySharp.Diffusion.Hypernetwork;
 /// </remarks>
 public sealed class HypernetworkModel : IDisposable
 {
-    private static readonly HashSet<string> Activations = ["linear", "relu", "leakyrelu", "elu", "swish", "tanh", "sigmoid"];
+    private static readonly FrozenSet<string> Activations = new string[] { "linear", "relu", "leakyrelu", "elu", "swish", "tanh", "sigmoid" }.ToFrozenSet(StringComparer.Ordinal);
 
     private readonly Dictionary<long, (Layer[] Key, Layer[] Value)> _byWidth;
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using static TorchSharp.torch;
 
 namespace ComfySharp.Diffusion.Sampling;
@@ -63,7 +64,7 @@ public static class SamplerRegistry
         new("uni_pc_bh2", (c, x, s) => UniPcSampler.Sample(c, x, s, bh2: true)),
     ];
 
-    private static readonly Dictionary<string, SamplerDefinition> ByName = Definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+    private static readonly FrozenDictionary<string, SamplerDefinition> ByName = Definitions.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
     /// <summary>Sampler names in the reference's order.</summary>
     public static IReadOnlyList<string> Names { get; } = Definitions.Select(d => d.Name).ToArray();

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using ComfySharp.Abstractions;
 
 namespace ComfySharp.Engine.Execution;
@@ -27,7 +28,7 @@ public sealed class PromptExecutor
     /// </summary>
     public (string DisplayNodeId, string? ClientId)? Current { get; private set; }
 
-    private static readonly HashSet<string> KnownPreviewMethods = new(StringComparer.Ordinal) { "none", "auto", "latent2rgb", "taesd" };
+    private static readonly FrozenSet<string> KnownPreviewMethods = new string[] { "none", "auto", "latent2rgb", "taesd" }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Number of entries in the output cache (for diagnostics and tests).</summary>
     public int CachedEntryCount => _cache.Count;

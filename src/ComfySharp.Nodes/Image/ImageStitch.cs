@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using ComfySharp.Abstractions;
 using ComfySharp.Torch.Images;
 using static TorchSharp.torch;
@@ -8,10 +9,10 @@ namespace ComfySharp.Nodes.Image;
 /// <summary>Stitches image2 beside image1 (right, down, left or up), optionally matching sizes and with a coloured spacer.</summary>
 public sealed class ImageStitch : ComfyNode
 {
-    private static readonly Dictionary<string, double[]> Colors = new(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, double[]> Colors = new Dictionary<string, double[]>(StringComparer.Ordinal)
     {
         ["white"] = [1, 1, 1], ["black"] = [0, 0, 0], ["red"] = [1, 0, 0], ["green"] = [0, 1, 0], ["blue"] = [0, 0, 1],
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>The first image.</summary>
     public static readonly SocketInput<Tensor> Image1 = new("image1", IOTypes.IMAGE);

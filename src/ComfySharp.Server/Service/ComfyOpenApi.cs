@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -10,7 +11,7 @@ namespace ComfySharp.Server.Service;
 /// </summary>
 internal static class ComfyOpenApi
 {
-    private static readonly Dictionary<string, (string Summary, Func<OpenApiSchema>? Request, Func<OpenApiSchema>? Response)> Known = new(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, (string Summary, Func<OpenApiSchema>? Request, Func<OpenApiSchema>? Response)> Known = new Dictionary<string, (string Summary, Func<OpenApiSchema>? Request, Func<OpenApiSchema>? Response)>(StringComparer.Ordinal)
     {
         ["POST prompt"] = ("Queue a prompt (API graph); ?wait=SECONDS answers with its history entry when it ends.", PromptRequest, PromptResponse),
         ["GET prompt"] = ("Queue size.", null, () => Obj(("exec_info", Obj(("queue_remaining", Int()))))),
@@ -25,7 +26,7 @@ internal static class ComfyOpenApi
         ["GET system_stats"] = ("System and device information.", null, () => Obj(("system", Any()), ("devices", Arr(Any())))),
         ["GET view"] = ("Download an output, input or temp file (?filename=&subfolder=&type=).", null, null),
         ["POST upload/image"] = ("Upload an image (multipart: image, overwrite, type, subfolder).", null, () => Obj(("name", Str()), ("subfolder", Str()), ("type", Str()))),
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static Task DescribeAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
