@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 namespace ComfySharp.Diffusion.Sampling;
 
 /// <summary>
@@ -66,7 +67,7 @@ public static class GitsSchedule
         0.09824532, 0.02916753,
     ];
 
-    private static readonly Dictionary<int, string[]> Rows = new()
+    private static readonly FrozenDictionary<int, string[]> Rows = new Dictionary<int, string[]>
     {
         [80] =
         [
@@ -398,5 +399,5 @@ public static class GitsSchedule
             "0 35 52 64 72 78 82 84 86 87 88 89 90 91 92 93 94 95 96 97",
             "0 35 51 63 71 77 81 83 85 86 87 88 89 90 91 92 93 94 95 96 97",
         ],
-    };
+    }.ToFrozenDictionary();
 }
