@@ -224,7 +224,7 @@ internal static class LoadRun
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 {
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                    return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
                 }
             }
         }

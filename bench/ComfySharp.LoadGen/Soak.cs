@@ -185,7 +185,7 @@ internal static class Soak
         int threads = 0;
         foreach (string line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) { rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024; }
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) { rss = long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024; }
             else if (line.StartsWith("Threads:", StringComparison.Ordinal)) { threads = int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture); }
         }
         int handles = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
