@@ -48,7 +48,13 @@ public static class ImageFiles
     }
 
     /// <summary>The full path of an annotated input name (<c>"x.png [output]"</c>), or null when it escapes its directory or does not exist.</summary>
-    public static string? Resolve(IServiceProvider services, string name)
+    public static string? Resolve(IServiceProvider services, string name) => Resolve(services, name, DirectoryKind.Input);
+
+    /// <summary>
+    /// The full path of an annotated name whose unannotated form lives in <paramref name="unannotated"/> (input for
+    /// LoadImage, output for LoadImageOutput), or null when it escapes its directory or does not exist.
+    /// </summary>
+    public static string? Resolve(IServiceProvider services, string name, DirectoryKind unannotated)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
@@ -56,7 +62,7 @@ public static class ImageFiles
         {
             throw new InvalidOperationException("Service ComfyDirectories is not registered.");
         }
-        var (file, directory) = directories.ResolveAnnotated(name, DirectoryKind.Input);
+        var (file, directory) = directories.ResolveAnnotated(name, unannotated);
         if (file.Length == 0)
         {
             return null;
@@ -70,7 +76,7 @@ public static class ImageFiles
         return full is not null && File.Exists(full) ? full : null;
     }
 
-    /// <summary>Like <see cref="Resolve"/> but throws a clear error when the file is missing.</summary>
+    /// <summary>Like <see cref="Resolve(IServiceProvider, string)"/> but throws a clear error when the file is missing.</summary>
     public static string ResolveOrThrow(IServiceProvider services, string name) =>
         Resolve(services, name) ?? throw new FileNotFoundException($"Invalid image file: {name}");
 

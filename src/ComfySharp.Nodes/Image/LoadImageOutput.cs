@@ -85,27 +85,7 @@ public sealed class LoadImageOutput : ComfyNode
     }
 
     /// <summary>The full path of a name (unannotated: the output directory), or null when it escapes its directory or is missing.</summary>
-    public static string? Resolve(IServiceProvider services, string name)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(name);
-        if (services.GetService(typeof(ComfyDirectories)) is not ComfyDirectories directories)
-        {
-            throw new InvalidOperationException("Service ComfyDirectories is not registered.");
-        }
-        var (file, directory) = directories.ResolveAnnotated(name, DirectoryKind.Output);
-        if (file.Length == 0)
-        {
-            return null;
-        }
-        string? full = SafePath.Contain(directory, file);
-        if (full is not null)
-        {
-            // A file written moments ago may still be on the background writer.
-            DeferredFileWrites.WaitUntilWritten(full);
-        }
-        return full is not null && File.Exists(full) ? full : null;
-    }
+    public static string? Resolve(IServiceProvider services, string name) => ImageFiles.Resolve(services, name, DirectoryKind.Output);
 
     private static string NameOf(object? value) => value as string
         ?? throw new ArgumentException($"LoadImageOutput: 'image' must be a file name, not {value?.GetType().Name ?? "null"}.");

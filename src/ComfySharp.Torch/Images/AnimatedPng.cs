@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
-using System.Text;
 
 namespace ComfySharp.Torch.Images;
 
@@ -36,33 +34,33 @@ public static class AnimatedPng
             IReadOnlyList<(string Type, byte[] Body)> chunks = PngFile.Chunks(PngFile.Encode(frames[i], compressionLevel));
             if (i == 0)
             {
-                WriteChunk(output, "IHDR", chunks.First(c => c.Type == "IHDR").Body);
+                PngFile.WriteChunk(output, "IHDR", chunks.First(c => c.Type == "IHDR").Body);
                 if (frames.Count > 1)
                 {
                     byte[] control = new byte[8];
                     BinaryPrimitives.WriteInt32BigEndian(control, frames.Count);
                     BinaryPrimitives.WriteInt32BigEndian(control.AsSpan(4), 0); // plays: 0 = forever
-                    WriteChunk(output, "acTL", control);
+                    PngFile.WriteChunk(output, "acTL", control);
                 }
             }
             if (frames.Count > 1)
             {
-                WriteChunk(output, "fcTL", FrameControl(sequence++, first.Width, first.Height, delayMilliseconds));
+                PngFile.WriteChunk(output, "fcTL", FrameControl(sequence++, first.Width, first.Height, delayMilliseconds));
             }
             foreach (var (type, body) in chunks.Where(c => c.Type == "IDAT"))
             {
                 if (i == 0)
                 {
-                    WriteChunk(output, type, body);
+                    PngFile.WriteChunk(output, type, body);
                     continue;
                 }
                 byte[] frameData = new byte[4 + body.Length];
                 BinaryPrimitives.WriteUInt32BigEndian(frameData, sequence++);
                 body.CopyTo(frameData, 4);
-                WriteChunk(output, "fdAT", frameData);
+                PngFile.WriteChunk(output, "fdAT", frameData);
             }
         }
-        WriteChunk(output, "IEND", []);
+        PngFile.WriteChunk(output, "IEND", []);
         return output.ToArray();
     }
 
@@ -80,20 +78,5 @@ public static class AnimatedPng
         BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(20), (ushort)numerator);
         BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(22), (ushort)denominator);
         return body;
-    }
-
-    private static void WriteChunk(Stream output, string type, ReadOnlySpan<byte> body)
-    {
-        Span<byte> four = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(four, body.Length);
-        output.Write(four);
-        byte[] typeBytes = Encoding.Latin1.GetBytes(type);
-        output.Write(typeBytes);
-        output.Write(body);
-        var crc = new Crc32();
-        crc.Append(typeBytes);
-        crc.Append(body);
-        BinaryPrimitives.WriteUInt32BigEndian(four, crc.GetCurrentHashAsUInt32());
-        output.Write(four);
     }
 }

@@ -131,7 +131,7 @@ public static class AnimatedWebp
     public static byte[] EncodeStill(PixelBuffer frame, bool lossless, int quality)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        PixelBuffer rgba = ToRgba(frame);
+        PixelBuffer rgba = ImageEncoder.ToRgba(frame);
         bool alpha = frame.Channels is 2 or 4;
         var info = new SKImageInfo(rgba.Width, rgba.Height, SKColorType.Rgba8888, alpha ? SKAlphaType.Unpremul : SKAlphaType.Opaque);
         var handle = GCHandle.Alloc(rgba.Pixels, GCHandleType.Pinned);
@@ -186,25 +186,6 @@ public static class AnimatedWebp
             throw new ImageFormatException("Skia's WebP has no image data chunk.");
         }
         return data.ToArray();
-    }
-
-    private static PixelBuffer ToRgba(PixelBuffer image)
-    {
-        if (image.Channels == 4)
-        {
-            return image;
-        }
-        var result = PixelBuffer.Create(image.Width, image.Height, 4);
-        int count = image.Width * image.Height;
-        for (int i = 0; i < count; i++)
-        {
-            for (int ch = 0; ch < 3; ch++)
-            {
-                result.Pixels[(i * 4) + ch] = image.Pixels[(i * image.Channels) + (image.Channels >= 3 ? ch : 0)];
-            }
-            result.Pixels[(i * 4) + 3] = image.Channels == 2 ? image.Pixels[(i * 2) + 1] : (byte)255;
-        }
-        return result;
     }
 
     private static void WriteUInt24(Span<byte> destination, int value)

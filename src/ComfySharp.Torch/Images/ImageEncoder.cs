@@ -31,7 +31,8 @@ public static class ImageEncoder
         }
     }
 
-    private static PixelBuffer ToRgba(PixelBuffer image)
+    /// <summary>The image as 4-channel RGBA (grey spreads over R, G and B; opaque unless it carries alpha).</summary>
+    internal static PixelBuffer ToRgba(PixelBuffer image)
     {
         if (image.Channels == 4)
         {

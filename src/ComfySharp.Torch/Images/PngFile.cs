@@ -221,7 +221,8 @@ public static class PngFile
         return output.ToArray();
     }
 
-    private static void WriteChunk(Stream output, string type, ReadOnlySpan<byte> body)
+    /// <summary>Writes one PNG chunk: length, type, body, CRC-32 of type and body.</summary>
+    internal static void WriteChunk(Stream output, string type, ReadOnlySpan<byte> body)
     {
         Span<byte> four = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(four, body.Length);
