@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
-using ComfySharp.Protocol;
 using ComfySharp.Torch.Images;
 using static TorchSharp.torch;
 
@@ -65,24 +64,4 @@ public static class AnimatedSaving
         ["images"] = new JsonArray(entry),
         ["animated"] = new JsonArray(frameCount > 1),
     };
-
-    /// <summary>The prompt and each <c>extra_pnginfo</c> entry as Python-style JSON, in order; empty when metadata is disabled.</summary>
-    public static IReadOnlyList<PngTextEntry> Metadata(NodeContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (ServerOptions.From(context.Services).DisableMetadata)
-        {
-            return [];
-        }
-        var entries = new List<PngTextEntry>();
-        if (context.Prompt is { } prompt)
-        {
-            entries.Add(new PngTextEntry("prompt", PythonJson.Serialize(prompt)));
-        }
-        foreach (var (key, value) in context.ExtraPngInfo ?? [])
-        {
-            entries.Add(new PngTextEntry(key, PythonJson.Serialize(value)));
-        }
-        return entries;
-    }
 }

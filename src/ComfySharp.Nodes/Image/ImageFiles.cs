@@ -76,22 +76,22 @@ public static class ImageFiles
         return full is not null && File.Exists(full) ? full : null;
     }
 
-    /// <summary>Like <see cref="Resolve(IServiceProvider, string)"/> but throws a clear error when the file is missing.</summary>
-    public static string ResolveOrThrow(IServiceProvider services, string name) =>
-        Resolve(services, name) ?? throw new FileNotFoundException($"Invalid image file: {name}");
+    /// <summary>Like <see cref="Resolve(IServiceProvider, string, DirectoryKind)"/> but throws a clear error when the file is missing.</summary>
+    public static string ResolveOrThrow(IServiceProvider services, string name, DirectoryKind unannotated = DirectoryKind.Input) =>
+        Resolve(services, name, unannotated) ?? throw new FileNotFoundException($"Invalid image file: {name}");
 
     /// <summary>The validation result of the reference's VALIDATE_INPUTS for a file input.</summary>
-    public static ValidationResult Validate(IServiceProvider services, string? name) =>
-        name is null || Resolve(services, name) is not null ? ValidationResult.Ok : ValidationResult.Fail($"Invalid image file: {name}");
+    public static ValidationResult Validate(IServiceProvider services, string? name, DirectoryKind unannotated = DirectoryKind.Input) =>
+        name is null || Resolve(services, name, unannotated) is not null ? ValidationResult.Ok : ValidationResult.Fail($"Invalid image file: {name}");
 
     /// <summary>The SHA-256 hex digest of the named file (IS_CHANGED), or null when the input is linked.</summary>
-    public static async ValueTask<object?> HashAsync(IServiceProvider services, string? name)
+    public static async ValueTask<object?> HashAsync(IServiceProvider services, string? name, DirectoryKind unannotated = DirectoryKind.Input)
     {
         if (name is null)
         {
             return null;
         }
-        string path = ResolveOrThrow(services, name);
+        string path = ResolveOrThrow(services, name, unannotated);
         await using var stream = File.OpenRead(path);
         byte[] digest = await SHA256.HashDataAsync(stream).ConfigureAwait(false);
         return Convert.ToHexStringLower(digest);

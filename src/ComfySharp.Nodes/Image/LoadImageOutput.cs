@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ComfySharp.Abstractions;
 using ComfySharp.Abstractions.Files;
@@ -52,40 +51,30 @@ public sealed class LoadImageOutput : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string name = NameOf(inputs.Get(Image));
-        string path = Resolve(context.Services, name) ?? throw new FileNotFoundException($"Invalid image file: {name}");
+        string path = ImageFiles.ResolveOrThrow(context.Services, name, DirectoryKind.Output);
         var decoded = ImageFiles.Decode(path, name, context.Services, allFrames: true);
         var (images, masks) = ImageFiles.FramesToTensors(decoded);
         return ValueTask.FromResult(NodeOutput.Of(images, masks));
     }
 
     /// <inheritdoc />
-    public override async ValueTask<object?> FingerprintInputsAsync(NodeInputs constants, IServiceProvider services)
+    public override ValueTask<object?> FingerprintInputsAsync(NodeInputs constants, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(constants);
-        if (!constants.HasValue(Image))
-        {
-            return null;
-        }
-        string name = NameOf(constants.Get(Image));
-        string path = Resolve(services, name) ?? throw new FileNotFoundException($"Invalid image file: {name}");
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream).ConfigureAwait(false));
+        return ImageFiles.HashAsync(services, ConstantName(constants), DirectoryKind.Output);
     }
 
     /// <inheritdoc />
     public override ValueTask<ValidationResult> ValidateInputsAsync(NodeInputs constants, IReadOnlyDictionary<string, string> inputTypes, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(constants);
-        if (!constants.HasValue(Image))
-        {
-            return ValueTask.FromResult(ValidationResult.Ok);
-        }
-        string name = NameOf(constants.Get(Image));
-        return ValueTask.FromResult(Resolve(services, name) is not null ? ValidationResult.Ok : ValidationResult.Fail($"Invalid image file: {name}"));
+        return ValueTask.FromResult(ImageFiles.Validate(services, ConstantName(constants), DirectoryKind.Output));
     }
 
     /// <summary>The full path of a name (unannotated: the output directory), or null when it escapes its directory or is missing.</summary>
     public static string? Resolve(IServiceProvider services, string name) => ImageFiles.Resolve(services, name, DirectoryKind.Output);
+
+    private static string? ConstantName(NodeInputs constants) => constants.HasValue(Image) ? NameOf(constants.Get(Image)) : null;
 
     private static string NameOf(object? value) => value as string
         ?? throw new ArgumentException($"LoadImageOutput: 'image' must be a file name, not {value?.GetType().Name ?? "null"}.");

@@ -51,7 +51,7 @@ public sealed class SaveAnimatedPNG : ComfyNode
         context.ThrowIfInterrupted();
         var (path, entry, target) = AnimatedSaving.Target(images, inputs.Get(FilenamePrefix), "png", context);
         byte[] png = AnimatedPng.Encode(frames, delay, level);
-        IReadOnlyList<PngTextEntry> metadata = AnimatedSaving.Metadata(context);
+        IReadOnlyList<PngTextEntry> metadata = ImageSaver.Metadata(context);
         if (metadata.Count > 0)
         {
             png = PngFile.InsertText(png, metadata);

@@ -60,7 +60,7 @@ public sealed class SaveAnimatedWEBP : ComfyNode
         int quality = (int)Math.Clamp(inputs.Get(Quality), 0, 100);
         IReadOnlyList<PixelBuffer> frames = AnimatedSaving.Frames(images, "SaveAnimatedWEBP");
         var tags = new Dictionary<ushort, string>();
-        IReadOnlyList<PngTextEntry> metadata = AnimatedSaving.Metadata(context);
+        IReadOnlyList<PngTextEntry> metadata = ImageSaver.Metadata(context);
         // The prompt (when there is one) comes first; the extra_pnginfo entries follow in order.
         int extras = 0;
         for (int i = 0; i < metadata.Count; i++)

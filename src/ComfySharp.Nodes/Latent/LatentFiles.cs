@@ -46,22 +46,7 @@ public static class LatentFiles
     }
 
     /// <summary>The full path of an annotated name (default: the input directory), or null when it escapes its directory or is missing.</summary>
-    public static string? Resolve(IServiceProvider services, string name)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(name);
-        if (services.GetService(typeof(ComfyDirectories)) is not ComfyDirectories directories)
-        {
-            throw new InvalidOperationException("Service ComfyDirectories is not registered.");
-        }
-        var (file, directory) = directories.ResolveAnnotated(name, DirectoryKind.Input);
-        if (file.Length == 0)
-        {
-            return null;
-        }
-        string? full = SafePath.Contain(directory, file);
-        return full is not null && File.Exists(full) ? full : null;
-    }
+    public static string? Resolve(IServiceProvider services, string name) => Image.ImageFiles.Resolve(services, name, DirectoryKind.Input);
 
     /// <summary>
     /// Reads the samples of a <c>.latent</c> file as float32, scaled by <see cref="LegacyMultiplier"/> when the
