@@ -56,13 +56,19 @@ public sealed class SamplerContext
         return new BrownianTreeNoiseSampler(x.shape, sigmaMin, sigmaMax, Seed);
     }
 
-    internal Tensor Denoise(Tensor x, float sigma)
+    /// <summary>
+    /// The guided model's x₀ prediction for <paramref name="x"/> at <paramref name="sigma"/> (one σ for the whole batch);
+    /// throws when the run is interrupted.
+    /// </summary>
+    public Tensor Denoise(Tensor x, float sigma)
     {
+        ArgumentNullException.ThrowIfNull(x);
         CancellationToken.ThrowIfCancellationRequested();
         using Tensor s = ScalarMath.Full([x.shape[0]], sigma, ScalarType.Float32);
         return Model(x, s);
     }
 
-    internal void Report(int i, Tensor x, Tensor denoised, float sigma) =>
+    /// <summary>Reports step <paramref name="i"/> (progress and previews come from it); call it once per step.</summary>
+    public void Report(int i, Tensor x, Tensor denoised, float sigma) =>
         Callback?.Invoke(new SamplerStep(i, x, denoised, sigma));
 }

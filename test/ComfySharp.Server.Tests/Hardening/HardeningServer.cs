@@ -33,14 +33,14 @@ internal static class HardeningServer
         PostRawAsync(server, "prompt", PythonJson.Serialize(new JsonObject { ["prompt"] = graph }));
 
     /// <summary>Waits until the prompt is in the history and returns its entry.</summary>
-    public static async Task<JsonObject> WaitForHistoryAsync(ComfyTestServer server, string promptId)
+    public static async Task<JsonObject> WaitForHistoryAsync(ComfyTestServer server, string promptId, TimeSpan? limit = null)
     {
         JsonObject? entry = null;
         await ComfyTestServer.WaitUntilAsync(async () =>
         {
             entry = (await server.GetJsonAsync($"history/{promptId}"))?[promptId] as JsonObject;
             return entry is not null;
-        }, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }, limit ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         return entry!;
     }
 
