@@ -81,8 +81,8 @@ public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposabl
         ArgumentNullException.ThrowIfNull(entry);
         // One statement: the row and the wake-up of idle workers commit together.
         using NpgsqlCommand command = _dataSource.CreateCommand(
-            "WITH added AS (INSERT INTO queue(seq, number, number_is_float, priority, prompt_id, client_id, prompt, extra_data, outputs, state) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING seq) " +
+            "WITH added AS (INSERT INTO queue(seq, number, number_is_float, priority, prompt_id, client_id, prompt, extra_data, outputs, worker_tags, models, state) " +
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING seq) " +
             $"SELECT pg_notify('{QueueChannel}', seq::text)::text FROM added;");
         QueueRows.AddInsertParameters(command, entry.Sequence, entry.Priority, entry.Prompt);
         command.ExecuteNonQuery();
