@@ -52,7 +52,7 @@ internal static class PostgresMigrations
             seen TIMESTAMPTZ NOT NULL,
             running TEXT);
         """,
-        // 2: routing (tags a prompt needs, checkpoints it loads), the workers' registry, preview relay.
+        // 2: routing (tags a prompt needs, checkpoints it loads), the workers' registry, numbers shared by API nodes.
         """
         ALTER TABLE queue ADD COLUMN IF NOT EXISTS worker_tags TEXT[] NOT NULL DEFAULT '{}';
         ALTER TABLE queue ADD COLUMN IF NOT EXISTS models TEXT[] NOT NULL DEFAULT '{}';
@@ -63,6 +63,8 @@ internal static class PostgresMigrations
         ALTER TABLE workers ADD COLUMN IF NOT EXISTS running_since TIMESTAMPTZ;
         ALTER TABLE workers ADD COLUMN IF NOT EXISTS ram_total BIGINT NOT NULL DEFAULT 0;
         ALTER TABLE workers ADD COLUMN IF NOT EXISTS ram_free BIGINT NOT NULL DEFAULT 0;
+        CREATE SEQUENCE IF NOT EXISTS queue_number MINVALUE 0 START 0;
+        SELECT setval('queue_number', (SELECT coalesce(floor(max(number))::bigint + 1, 0) FROM queue), false);
         """,
     ];
 

@@ -16,7 +16,7 @@ namespace ComfySharp.Storage.Postgres;
 /// (<see cref="PostgresWorkQueue"/>), so <see cref="LoadQueue"/> returns no running items (they are the
 /// workers'), and a removal only takes a prompt that is still pending.
 /// </remarks>
-public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposable
+public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, ISharedQueueNumbers, IDisposable
 {
     /// <summary>The NOTIFY channel told the sequence number of every newly queued prompt.</summary>
     public const string QueueChannel = "comfysharp_queue";
@@ -72,6 +72,16 @@ public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposabl
     public long NextSequence(long proposed)
     {
         using NpgsqlCommand command = _dataSource.CreateCommand("SELECT nextval('queue_seq');");
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>True on API nodes: prompt numbers come from a database sequence, so every node numbers in one arrival order (owned: the process's counter, as with SQLite).</summary>
+    public bool SharesNumbers => _shared;
+
+    /// <inheritdoc />
+    long ISharedQueueNumbers.NextNumber()
+    {
+        using NpgsqlCommand command = _dataSource.CreateCommand("SELECT nextval('queue_number');");
         return (long)command.ExecuteScalar()!;
     }
 

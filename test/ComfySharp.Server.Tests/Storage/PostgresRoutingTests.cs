@@ -127,6 +127,20 @@ public sealed class PostgresRoutingTests : IDisposable
     }
 
     [Fact]
+    public async Task Api_nodes_number_prompts_in_one_arrival_order()
+    {
+        using var otherStore = new PostgresPromptStore(_database.ConnectionString, shared: true);
+        using var otherNode = new PromptQueue(otherStore, new RecordingSink());
+        Assert.Equal([0L, 1L, -2L, 3L], new[] { _queue.NextNumber(false), otherNode.NextNumber(false), _queue.NextNumber(true), otherNode.NextNumber(false) });
+        Submit("here");
+        otherNode.Enqueue(new QueuedPrompt(otherNode.NextNumber(false), false, "there",
+            new JsonObject { ["1"] = new JsonObject { ["class_type"] = "X", ["inputs"] = new JsonObject() } }, new JsonObject(), ["1"]));
+        Submit("here-again");
+        var (_, pending) = await new ClusterQueue(_store.DataSource).SnapshotAsync(Token);
+        Assert.Equal(["here", "there", "here-again"], pending.Select(p => p.Prompt.PromptId));
+    }
+
+    [Fact]
     public async Task The_cluster_view_lists_running_prompts_with_their_worker_and_pending_ones_in_claim_order()
     {
         Submit("p1");
