@@ -3,7 +3,7 @@ using ComfySharp.Storage.Postgres;
 
 namespace ComfySharp.Host;
 
-/// <summary>The scale-out flags: <c>--role</c>, <c>--retry</c>, <c>--lease-seconds</c>, <c>--worker-id</c> (docs/scale-out.md).</summary>
+/// <summary>The scale-out flags: <c>--role</c>, <c>--retry</c>, <c>--lease-seconds</c>, <c>--worker-id</c>, <c>--worker-tags</c> (docs/scale-out.md).</summary>
 internal static class ScaleOutFlags
 {
     public static void Apply(ServerFlags flags, ComfyServerOptions options)
@@ -26,6 +26,7 @@ internal static class ScaleOutFlags
             options.LeaseSeconds = lease is >= 1 and <= 3600 ? lease : throw new FlagException($"argument --lease-seconds: must be between 1 and 3600: '{lease}'");
         }
         options.WorkerId = flags.Value("--worker-id");
+        options.WorkerTags = PromptRouting.ParseTags(flags.Value("--worker-tags"));
         bool postgres = PostgresAddress.IsPostgres(options.DatabasePath);
         if (postgres)
         {

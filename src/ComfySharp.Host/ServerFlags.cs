@@ -41,7 +41,7 @@ internal sealed class ServerFlags
         ["--fp32-unet"] = Arity.None, ["--fp64-unet"] = Arity.None, ["--bf16-unet"] = Arity.None, ["--fp16-unet"] = Arity.None,
         ["--fp32-vae"] = Arity.None, ["--bf16-vae"] = Arity.None, ["--fp16-vae"] = Arity.None,
         ["--force-fp32"] = Arity.None, ["--force-fp16"] = Arity.None,
-        ["--role"] = Arity.One, ["--retry"] = Arity.One, ["--lease-seconds"] = Arity.One, ["--worker-id"] = Arity.One,
+        ["--role"] = Arity.One, ["--retry"] = Arity.One, ["--lease-seconds"] = Arity.One, ["--worker-id"] = Arity.One, ["--worker-tags"] = Arity.One,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Flags accepted so existing launch scripts keep working; they are logged and ignored.</summary>
@@ -194,6 +194,7 @@ internal sealed class ServerFlags
         "                  [--preview-size N] [--front-end-root DIR] [--verbose [LEVEL]] [--cpu] [--test-nodes] [--database PATH]\n" +
         "                  [--in-memory] [--max-execution-seconds S] [--auth | --no-auth] [--webhook URL] [--webhook-secret whsec_...]\n" +
         "                  [--role {all,api,worker}] [--retry {once,never}] [--lease-seconds S] [--worker-id NAME]\n" +
+        "                  [--worker-tags TAG,TAG]\n" +
         "                  (--database takes a SQLite file or postgres://user@host:port/db; roles api/worker need PostgreSQL)\n" +
         "                  [other main.py flags, accepted and ignored]\n" +
         "       comfysharp users add NAME [--admin] | users list | keys create USER [--max-pending N] [--per-minute N]\n" +

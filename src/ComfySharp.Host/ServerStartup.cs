@@ -86,6 +86,7 @@ internal static class ServerStartup
         var models = new ModelManager(PrecisionFlags.ComputeFrom(flags));
         options.UnloadModels = () => models.UnloadAll();
         options.ComputeReport = () => ComputeReport(models);
+        options.LoadedModelFiles = () => models.Loaded.Select(m => m.Path).ToList();
         options.ReadinessChecks["device"] = () => models.SystemInfo().Devices.Count > 0;
         return new ComfyServerSetup
         {

@@ -82,4 +82,10 @@ public sealed class ComfyServerOptions
 
     /// <summary><c>--worker-id</c>: this worker's name in the shared queue; null = host name and process id.</summary>
     public string? WorkerId { get; set; }
+
+    /// <summary><c>--worker-tags</c>: this worker's capability tags; it takes only prompts whose <c>extra_data.worker_tags</c> it all has.</summary>
+    public IReadOnlyList<string> WorkerTags { get; set; } = [];
+
+    /// <summary>The model files this process has loaded now (the host reads its model manager); workers publish them for model affinity.</summary>
+    public Func<IReadOnlyList<string>>? LoadedModelFiles { get; set; }
 }

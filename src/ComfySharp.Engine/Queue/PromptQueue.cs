@@ -62,6 +62,11 @@ public sealed class PromptQueue : IDisposable
     /// <summary>Assigns the next default priority: the counter, or its negation for <paramref name="front"/>. Advances the counter.</summary>
     public long NextNumber(bool front)
     {
+        if (_store is ISharedQueueNumbers { SharesNumbers: true } shared)
+        {
+            long next = shared.NextNumber();
+            return front ? -next : next;
+        }
         lock (_lock)
         {
             long n = _counter++;

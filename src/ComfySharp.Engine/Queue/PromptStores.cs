@@ -16,6 +16,20 @@ public sealed record QueueEntry(long Sequence, QueuedPrompt Prompt)
             && v.TryGetValue(out double d) && double.IsFinite(d) ? d : 0;
 }
 
+/// <summary>
+/// A queue store whose prompt numbers several processes share (scale-out API nodes): numbers come from
+/// the store, so prompts accepted by different processes are ordered by arrival, not by each process's
+/// own counter.
+/// </summary>
+public interface ISharedQueueNumbers
+{
+    /// <summary>False when this store is the only process's (then the queue keeps its own counter).</summary>
+    bool SharesNumbers { get; }
+
+    /// <summary>The next number (0, 1, 2, …, shared by every process).</summary>
+    long NextNumber();
+}
+
 /// <summary>Durable queue: what is pending and what was running when the server stopped.</summary>
 public interface IQueueStore
 {

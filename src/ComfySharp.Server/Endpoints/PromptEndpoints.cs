@@ -18,7 +18,8 @@ internal static class PromptEndpoints
 
     public static void MapPromptEndpoints(this IEndpointRouteBuilder app)
     {
-        app.GetBoth("/prompt", (PromptQueue queue) => ComfyResults.Json(Messages.PromptInfo(queue.Remaining)));
+        app.GetBoth("/prompt", async (HttpContext context, PromptQueue queue) => ComfyResults.Json(Messages.PromptInfo(
+            ScaleOut.ClusterQueueEndpoints.Of(context) is { } cluster ? await cluster.CountAsync(context.RequestAborted).ConfigureAwait(false) : queue.Remaining)));
         app.PostBoth("/prompt", PostPromptAsync);
     }
 
@@ -68,6 +69,11 @@ internal static class PromptEndpoints
                 ["error"] = validation.Error?.DeepClone(),
                 ["node_errors"] = validation.NodeErrors.DeepClone(),
             }, 400);
+        }
+        if (ScaleOut.ClusterAdmission.Of(request.HttpContext) is { } admission
+            && await admission.CheckAsync(prompt, body["extra_data"] as JsonObject, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } refusal)
+        {
+            return ComfyResults.Json(new JsonObject { ["error"] = refusal, ["node_errors"] = new JsonObject() }, 400);
         }
         JsonObject extraData = body["extra_data"] as JsonObject ?? new JsonObject();
         body.Remove("extra_data");

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ComfySharp.Engine.Queue;
 using ComfySharp.Server.Http;
+using ComfySharp.Server.ScaleOut;
 using ComfySharp.Server.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -12,8 +13,12 @@ internal static class QueueEndpoints
 {
     public static void MapQueueEndpoints(this IEndpointRouteBuilder app)
     {
-        app.GetBoth("/queue", (HttpContext context, PromptQueue queue) =>
+        app.GetBoth("/queue", async (HttpContext context, PromptQueue queue) =>
         {
+            if (ClusterQueueEndpoints.Of(context) is { } cluster)
+            {
+                return await ClusterQueueEndpoints.GetQueueAsync(context, cluster).ConfigureAwait(false);
+            }
             var (running, pending) = queue.Snapshot();
             ServiceUser? user = ServiceUser.Of(context);
             if (running is not null && !PromptOwnership.CanAccess(user, PromptOwnership.OwnerOf(running)))
@@ -36,6 +41,11 @@ internal static class QueueEndpoints
         app.PostBoth("/queue", async (HttpRequest request, PromptQueue queue) =>
         {
             JsonObject body = await ComfyRequest.ReadJsonObjectAsync(request).ConfigureAwait(false);
+            if (ClusterQueueEndpoints.Of(request.HttpContext) is { } cluster)
+            {
+                await ClusterQueueEndpoints.ClearOrDeleteAsync(request.HttpContext, cluster, queue, body).ConfigureAwait(false);
+                return ComfyResults.Empty();
+            }
             ServiceUser? user = ServiceUser.Of(request.HttpContext);
             if (ComfyRequest.IsTruthy(body["clear"]))
             {
@@ -70,6 +80,11 @@ internal static class QueueEndpoints
             JsonNode? body = await ComfyRequest.TryReadJsonAsync(request).ConfigureAwait(false);
             string? promptId = body is JsonObject o && o["prompt_id"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String
                 ? v.GetValue<string>() : null;
+            if (ClusterQueueEndpoints.Of(request.HttpContext) is { } cluster)
+            {
+                await ClusterQueueEndpoints.InterruptAsync(request.HttpContext, cluster, string.IsNullOrEmpty(promptId) ? null : promptId).ConfigureAwait(false);
+                return ComfyResults.Empty();
+            }
             if (ServiceUser.Of(request.HttpContext) is { IsAdmin: false } user)
             {
                 // A user interrupts only their own running prompt.

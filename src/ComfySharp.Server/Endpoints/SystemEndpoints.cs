@@ -4,7 +4,9 @@ using ComfySharp.Abstractions.Files;
 using ComfySharp.Protocol;
 using ComfySharp.Server.Http;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfySharp.Server.Endpoints;
 
@@ -18,7 +20,16 @@ internal static class SystemEndpoints
 
     public static void MapSystemEndpoints(this IEndpointRouteBuilder app)
     {
-        app.GetBoth("/system_stats", (ComfyServerOptions options) => ComfyResults.Json(SystemStats(options)));
+        app.GetBoth("/system_stats", async (HttpContext context, ComfyServerOptions options) =>
+        {
+            JsonObject stats = SystemStats(options);
+            if (context.RequestServices.GetService<ScaleOut.ClusterStats>() is { } cluster)
+            {
+                // An API node: the workers, their loaded models and load, after the reference's keys.
+                await cluster.AddToAsync(stats, context.RequestAborted).ConfigureAwait(false);
+            }
+            return ComfyResults.Json(stats);
+        });
         app.GetBoth("/features", (ComfyServerOptions options) => ComfyResults.Json(FeatureFlags.Build(options.MaxUploadSize, options.MaxUploadSizeExplicit)));
         app.GetBoth("/extensions", (ComfyServerOptions options) => ComfyResults.Json(ModelEndpoints.Strings(Extensions(options.FrontEndRoot))));
         app.GetBoth("/i18n", () => ComfyResults.Json(new JsonObject()));
@@ -82,7 +93,7 @@ internal static class SystemEndpoints
         return stats;
     }
 
-    private static (long Total, long Free) Memory()
+    internal static (long Total, long Free) Memory()
     {
         long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         long free = total;

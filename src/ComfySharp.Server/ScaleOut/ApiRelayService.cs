@@ -15,7 +15,8 @@ namespace ComfySharp.Server.ScaleOut;
 /// claimed prompts from this node's pending view; and takes back prompts of lost workers when no worker
 /// is left to do it.
 /// </summary>
-internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, PromptQueue queue, ScaleOutSettings settings, ILogger<ApiRelayService> logger, IServiceProvider services)
+internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, PromptQueue queue, ScaleOutSettings settings, ILogger<ApiRelayService> logger, IServiceProvider services,
+    ClusterStats stats, ClusterQueue cluster)
     : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -23,11 +24,14 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
     private EventPublisher? _publisher;
     private Task? _relay;
     private Task? _reaper;
+    private readonly PreviewAssembler _previews = new();
     private PromptHistory? _history;
     private long _lastHistory;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Created with the service so /metrics has the cluster gauges from the first scrape.
+        _ = stats;
         // Entries stored while the history loads arrive by notification or are taken in again by the
         // catch-up below (from a mark a little back: insertion numbers are taken before commit).
         _lastHistory = Math.Max(0, store.LastHistorySequence() - 1000);
@@ -91,7 +95,8 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
                         {
                             _history!.Import(payload, entry);
                         }
-                        hub.Send(MessageTypes.Status, Messages.StatusData(queue.Remaining), MessageTarget.All, null);
+                        // The deployment's queue size, not this node's: clients see one queue.
+                        hub.Send(MessageTypes.Status, Messages.StatusData(await cluster.CountAsync(stopping).ConfigureAwait(false)), MessageTarget.All, null);
                         break;
                     default:
                         // Reconnected: notifications may have been missed; take in everything again (idempotent).
@@ -101,7 +106,7 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
                         break;
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or FormatException)
             {
                 logger.LogWarning(e, "A scale-out notification ({Channel}) could not be handled.", channel);
             }
@@ -110,6 +115,11 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
 
     private void Relay(string payload)
     {
+        if (payload.StartsWith('@'))
+        {
+            Preview(_previews.AcceptPart(payload));
+            return;
+        }
         if (payload.StartsWith('#'))
         {
             using NpgsqlCommand command = store.DataSource.CreateCommand("SELECT payload FROM events WHERE id = $1;");
@@ -124,12 +134,25 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
         {
             return;
         }
+        if (envelope.Type == PreviewRelay.Type)
+        {
+            Preview(_previews.Accept(envelope));
+            return;
+        }
         if (envelope.Type == EventEnvelope.TextType)
         {
             hub.SendText((string?)envelope.Data["node"] ?? "", (string?)envelope.Data["text"] ?? "");
             return;
         }
         hub.Send(envelope.Type, envelope.Data, envelope.Target, envelope.ClientId);
+    }
+
+    private void Preview(RelayedPreview? preview)
+    {
+        if (preview is not null)
+        {
+            hub.SendPreview(preview.Image, preview.Origin, preview.ClientId);
+        }
     }
 
     private void CatchUpHistory()

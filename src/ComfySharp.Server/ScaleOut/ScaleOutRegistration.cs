@@ -1,3 +1,4 @@
+using ComfySharp.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -9,11 +10,16 @@ internal static class ScaleOutRegistration
     public static IServiceCollection AddComfyScaleOut(this IServiceCollection services, ComfyServerOptions options, string connectionString)
     {
         var settings = new ScaleOutSettings(connectionString, options.WorkerId ?? $"{Environment.MachineName}-{Environment.ProcessId}",
-            TimeSpan.FromSeconds(options.LeaseSeconds), options.MaxAttempts);
+            TimeSpan.FromSeconds(options.LeaseSeconds), options.MaxAttempts, options.WorkerTags);
         services.AddSingleton(settings);
         switch (options.Role)
         {
             case ServerRole.Api:
+                services.AddSingleton(sp => new ClusterQueue(sp.GetRequiredService<PostgresPromptStore>().DataSource));
+                services.AddSingleton(sp => new WorkerRegistry(sp.GetRequiredService<PostgresPromptStore>().DataSource));
+                services.AddSingleton<ClusterAdmission>();
+                services.AddSingleton(sp => new ClusterStats(sp.GetRequiredService<WorkerRegistry>(), sp.GetRequiredService<ClusterQueue>(), settings,
+                    sp.GetRequiredService<Service.ServiceMetrics>().Registry));
                 services.AddHostedService<ApiRelayService>();
                 break;
             case ServerRole.Worker:

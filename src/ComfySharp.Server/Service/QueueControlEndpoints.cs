@@ -61,8 +61,13 @@ internal static class QueueControlEndpoints
         return TypedResults.Ok(State(context, queue));
     }
 
-    private static Results<Ok<CancelResponse>, NotFound> Cancel(string prompt_id, HttpContext context, PromptQueue queue, QueueWorker worker)
+    private static async Task<Results<Ok<CancelResponse>, NotFound>> Cancel(string prompt_id, HttpContext context, PromptQueue queue, QueueWorker worker)
     {
+        if (ScaleOut.ClusterQueueEndpoints.Of(context) is { } cluster)
+        {
+            return await ScaleOut.ClusterQueueEndpoints.CancelAsync(context, cluster, prompt_id).ConfigureAwait(false) is { } response
+                ? TypedResults.Ok(response) : TypedResults.NotFound();
+        }
         QueuedPrompt? prompt = queue.Find(prompt_id);
         if (prompt is null || !PromptOwnership.CanAccess(ServiceUser.Of(context), PromptOwnership.OwnerOf(prompt)))
         {

@@ -19,8 +19,11 @@ public sealed class ClaimingWorker : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private readonly Lock _runningLock = new();
     private DateTime _nextReap = DateTime.MinValue;
     private long _completed;
+    private ClaimedPrompt? _running;
+    private CancellationTokenSource? _interrupt;
 
     /// <summary>Creates the worker; call <see cref="Start"/>.</summary>
     public ClaimingWorker(PostgresWorkQueue work, IPromptRunner runner, IExecutionMessageSink sink, ClaimingWorkerOptions options)
@@ -34,6 +37,34 @@ public sealed class ClaimingWorker : IAsyncDisposable
 
     /// <summary>Prompts this worker completed (history stored).</summary>
     public long Completed => Interlocked.Read(ref _completed);
+
+    /// <summary>The id of the prompt this worker runs now, or null.</summary>
+    public string? RunningPromptId
+    {
+        get
+        {
+            lock (_runningLock)
+            {
+                return _running?.Prompt.PromptId;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Interrupts the running prompt (an API node's <c>/interrupt</c> or cancel, relayed on
+    /// <see cref="ControlMessage.Channel"/>). With <paramref name="promptId"/>, only if that prompt is the
+    /// one running here. The executor then records it as interrupted, as in a single process.
+    /// </summary>
+    public void Interrupt(string? promptId)
+    {
+        lock (_runningLock)
+        {
+            if (_running is not null && (promptId is null || promptId == _running.Prompt.PromptId))
+            {
+                _interrupt?.Cancel();
+            }
+        }
+    }
 
     /// <summary>Starts the loop.</summary>
     public void Start() => _loop = Task.Run(() => RunLoopAsync(_stopping.Token));
@@ -76,7 +107,8 @@ public sealed class ClaimingWorker : IAsyncDisposable
                     _nextReap = DateTime.UtcNow + (_options.Lease / 2);
                     await _reaper.ReapAsync(stopping).ConfigureAwait(false);
                 }
-                ClaimedPrompt? claim = await _work.ClaimAsync(_options.Lease, stopping).ConfigureAwait(false);
+                ClaimPreferences preferences = _options.Preferences?.Invoke() ?? ClaimPreferences.None;
+                ClaimedPrompt? claim = await _work.ClaimAsync(_options.Lease, preferences, stopping).ConfigureAwait(false);
                 if (claim is null)
                 {
                     await _wake.WaitAsync(_options.IdlePoll, stopping).ConfigureAwait(false);
@@ -103,6 +135,11 @@ public sealed class ClaimingWorker : IAsyncDisposable
         QueuedPrompt prompt = claim.Prompt;
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var heartbeatStop = new CancellationTokenSource();
+        lock (_runningLock)
+        {
+            _running = claim;
+            _interrupt = interrupt;
+        }
         bool leaseLost = false;
         Task heartbeat = Task.Run(async () =>
         {
@@ -142,6 +179,11 @@ public sealed class ClaimingWorker : IAsyncDisposable
         }
         finally
         {
+            lock (_runningLock)
+            {
+                _running = null;
+                _interrupt = null;
+            }
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
         }

@@ -12,4 +12,7 @@ public sealed record ClaimingWorkerOptions(TimeSpan Lease, int MaxAttempts, stri
 
     /// <summary>Called for every claim (the host logs the queue wait at debug level; bench/scaleout.sh reads it).</summary>
     public Action<ClaimedPrompt>? OnClaimed { get; init; }
+
+    /// <summary>Read before every claim: the worker's tags and the models it has loaded now (null: <see cref="ClaimPreferences.None"/>).</summary>
+    public Func<ClaimPreferences>? Preferences { get; init; }
 }

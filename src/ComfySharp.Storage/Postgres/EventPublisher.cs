@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using ComfySharp.Abstractions;
+using ComfySharp.Engine;
 using Npgsql;
 
 namespace ComfySharp.Storage.Postgres;
@@ -14,12 +16,18 @@ public sealed class EventPublisher : IAsyncDisposable
     /// <summary>The largest payload notified directly.</summary>
     public const int MaxPayloadBytes = 7900;
 
+    /// <summary>Previews waiting to be sent before a new one is dropped (previews are the first thing to give way).</summary>
+    public const int MaxPendingPreviews = 4;
+
     private const int MaxBatch = 128;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly Action<string, Exception>? _logFailure;
-    private readonly Channel<string> _pending = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Outgoing> _pending = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
+    private readonly string _relayPrefix = Guid.NewGuid().ToString("N")[..8];
+    private long _relayCounter;
+    private int _pendingPreviews;
 
     /// <summary>Starts the sending loop.</summary>
     public EventPublisher(NpgsqlDataSource dataSource, Action<string, Exception>? logFailure = null)
@@ -33,7 +41,34 @@ public sealed class EventPublisher : IAsyncDisposable
     public void Publish(EventEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        _pending.Writer.TryWrite(envelope.Serialize());
+        _pending.Writer.TryWrite(new Outgoing([envelope.Serialize()], Preview: false));
+    }
+
+    /// <summary>Previews dropped because <see cref="MaxPendingPreviews"/> were still waiting (or the image was too large).</summary>
+    public long DroppedPreviews => Interlocked.Read(ref _droppedPreviews);
+
+    private long _droppedPreviews;
+
+    /// <summary>
+    /// Queues a preview image (<see cref="PreviewRelay"/>); dropped, never blocking, when
+    /// <see cref="MaxPendingPreviews"/> previews are still waiting or the image is too large.
+    /// </summary>
+    public bool PublishPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
+    {
+        if (Interlocked.Increment(ref _pendingPreviews) > MaxPendingPreviews)
+        {
+            Interlocked.Decrement(ref _pendingPreviews);
+            Interlocked.Increment(ref _droppedPreviews);
+            return false;
+        }
+        IReadOnlyList<string> payloads = PreviewRelay.Encode(image, origin, clientId, $"{_relayPrefix}{Interlocked.Increment(ref _relayCounter)}");
+        if (payloads.Count == 0 || !_pending.Writer.TryWrite(new Outgoing(payloads, Preview: true)))
+        {
+            Interlocked.Decrement(ref _pendingPreviews);
+            Interlocked.Increment(ref _droppedPreviews);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Sends what is queued, then stops.</summary>
@@ -49,9 +84,15 @@ public sealed class EventPublisher : IAsyncDisposable
         while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out string? payload))
+            // A preview's parts stay together in one batch (one transaction: delivered back to back).
+            while (batch.Count < MaxBatch && _pending.Reader.TryPeek(out Outgoing? next) && (batch.Count == 0 || batch.Count + next.Payloads.Count <= MaxBatch)
+                && _pending.Reader.TryRead(out Outgoing? item))
             {
-                batch.Add(payload);
+                batch.AddRange(item.Payloads);
+                if (item.Preview)
+                {
+                    Interlocked.Decrement(ref _pendingPreviews);
+                }
             }
             try
             {
@@ -65,6 +106,8 @@ public sealed class EventPublisher : IAsyncDisposable
             }
         }
     }
+
+    private sealed record Outgoing(IReadOnlyList<string> Payloads, bool Preview);
 
     private async Task SendAsync(List<string> payloads)
     {

@@ -10,7 +10,7 @@ namespace ComfySharp.Storage.Postgres;
 internal static class PostgresMigrations
 {
     /// <summary>The version this build writes.</summary>
-    public const int Current = 1;
+    public const int Current = 2;
 
     // Any constant shared by every ComfySharp process: the advisory lock the migrations hold.
     private const long MigrationLock = 0x436F6D6679_5351;
@@ -51,6 +51,20 @@ internal static class PostgresMigrations
             started TIMESTAMPTZ NOT NULL,
             seen TIMESTAMPTZ NOT NULL,
             running TEXT);
+        """,
+        // 2: routing (tags a prompt needs, checkpoints it loads), the workers' registry, numbers shared by API nodes.
+        """
+        ALTER TABLE queue ADD COLUMN IF NOT EXISTS worker_tags TEXT[] NOT NULL DEFAULT '{}';
+        ALTER TABLE queue ADD COLUMN IF NOT EXISTS models TEXT[] NOT NULL DEFAULT '{}';
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS tags TEXT[] NOT NULL DEFAULT '{}';
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS loaded_models TEXT[] NOT NULL DEFAULT '{}';
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS node_classes TEXT[] NOT NULL DEFAULT '{}';
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS completed BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS running_since TIMESTAMPTZ;
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS ram_total BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE workers ADD COLUMN IF NOT EXISTS ram_free BIGINT NOT NULL DEFAULT 0;
+        CREATE SEQUENCE IF NOT EXISTS queue_number MINVALUE 0 START 0;
+        SELECT setval('queue_number', (SELECT coalesce(floor(max(number))::bigint + 1, 0) FROM queue), false);
         """,
     ];
 

@@ -16,7 +16,7 @@ namespace ComfySharp.Storage.Postgres;
 /// (<see cref="PostgresWorkQueue"/>), so <see cref="LoadQueue"/> returns no running items (they are the
 /// workers'), and a removal only takes a prompt that is still pending.
 /// </remarks>
-public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposable
+public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, ISharedQueueNumbers, IDisposable
 {
     /// <summary>The NOTIFY channel told the sequence number of every newly queued prompt.</summary>
     public const string QueueChannel = "comfysharp_queue";
@@ -75,14 +75,24 @@ public sealed class PostgresPromptStore : IQueueStore, IHistoryStore, IDisposabl
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>True on API nodes: prompt numbers come from a database sequence, so every node numbers in one arrival order (owned: the process's counter, as with SQLite).</summary>
+    public bool SharesNumbers => _shared;
+
+    /// <inheritdoc />
+    long ISharedQueueNumbers.NextNumber()
+    {
+        using NpgsqlCommand command = _dataSource.CreateCommand("SELECT nextval('queue_number');");
+        return (long)command.ExecuteScalar()!;
+    }
+
     /// <inheritdoc />
     public void AddPending(QueueEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         // One statement: the row and the wake-up of idle workers commit together.
         using NpgsqlCommand command = _dataSource.CreateCommand(
-            "WITH added AS (INSERT INTO queue(seq, number, number_is_float, priority, prompt_id, client_id, prompt, extra_data, outputs, state) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING seq) " +
+            "WITH added AS (INSERT INTO queue(seq, number, number_is_float, priority, prompt_id, client_id, prompt, extra_data, outputs, worker_tags, models, state) " +
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING seq) " +
             $"SELECT pg_notify('{QueueChannel}', seq::text)::text FROM added;");
         QueueRows.AddInsertParameters(command, entry.Sequence, entry.Priority, entry.Prompt);
         command.ExecuteNonQuery();

@@ -21,24 +21,46 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, string worker
     /// <summary>The NOTIFY channel told the prompt id of every claimed prompt (API nodes drop it from their pending view).</summary>
     public const string ClaimedChannel = "comfysharp_claimed";
 
+    // $1 worker, $2 lease seconds, $3 this worker's tags, $4 the model files it has loaded, $5 affinity
+    // wait seconds, $6 how recently another worker must have beaten to count as live. A prompt is taken
+    // only when this worker has all its tags. Within a priority, prompts whose models are all loaded
+    // here (or that waited longer than the affinity wait) come first; a prompt whose models another
+    // live, idle worker with the prompt's tags has loaded is left to that worker for the affinity wait.
     private const string ClaimSql =
-        "WITH next AS (SELECT seq FROM queue WHERE state = 'pending' ORDER BY priority DESC, number, seq FOR UPDATE SKIP LOCKED LIMIT 1), " +
+        "WITH next AS (SELECT q.seq FROM queue q WHERE q.state = 'pending' AND q.worker_tags <@ $3::text[] " +
+        "AND NOT (cardinality(q.models) > 0 AND NOT q.models <@ $4::text[] AND q.queued_at > clock_timestamp() - make_interval(secs => $5) " +
+        "AND EXISTS (SELECT 1 FROM workers w WHERE w.id <> $1 AND w.running IS NULL AND w.seen > clock_timestamp() - make_interval(secs => $6) " +
+        "AND q.models <@ w.loaded_models AND q.worker_tags <@ w.tags)) " +
+        "ORDER BY q.priority DESC, ((cardinality(q.models) > 0 AND q.models <@ $4::text[]) OR q.queued_at <= clock_timestamp() - make_interval(secs => $5)) DESC, " +
+        "q.number, q.seq FOR UPDATE OF q SKIP LOCKED LIMIT 1), " +
         "claimed AS (UPDATE queue q SET state = 'running', worker = $1, lease_until = now() + make_interval(secs => $2), attempts = q.attempts + 1 " +
         "FROM next WHERE q.seq = next.seq RETURNING q.seq, q.number, q.number_is_float, q.prompt_id, q.prompt, q.extra_data, q.outputs, q.attempts, " +
-        "extract(epoch FROM clock_timestamp() - q.queued_at) * 1000 AS waited_ms) " +
+        "extract(epoch FROM clock_timestamp() - q.queued_at) * 1000 AS waited_ms), " +
+        "busy AS (UPDATE workers SET running = claimed.prompt_id, running_since = clock_timestamp() FROM claimed WHERE workers.id = $1) " +
         $"SELECT claimed.*, pg_notify('{ClaimedChannel}', claimed.prompt_id)::text FROM claimed;";
 
     /// <summary>This worker's name.</summary>
     public string WorkerId => workerId;
 
     /// <summary>Takes the next pending prompt under a lease of <paramref name="lease"/>; null when none is pending.</summary>
-    public async Task<ClaimedPrompt?> ClaimAsync(TimeSpan lease, CancellationToken cancellationToken)
+    public Task<ClaimedPrompt?> ClaimAsync(TimeSpan lease, CancellationToken cancellationToken) => ClaimAsync(lease, ClaimPreferences.None, cancellationToken);
+
+    /// <summary>
+    /// Takes the next pending prompt this worker may run (its tags) under a lease of <paramref name="lease"/>,
+    /// preferring prompts whose models it has loaded (see <see cref="ClaimPreferences"/>); null when none.
+    /// </summary>
+    public async Task<ClaimedPrompt?> ClaimAsync(TimeSpan lease, ClaimPreferences preferences, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(preferences);
         while (true)
         {
             await using NpgsqlCommand command = dataSource.CreateCommand(ClaimSql);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
             command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. preferences.Tags] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. preferences.LoadedModels] });
+            command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = preferences.AffinityWait.TotalSeconds });
+            command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = preferences.LiveWithin.TotalSeconds });
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -88,6 +110,11 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, string worker
             }
         }
         await StoreHistoryAsync(connection, transaction, claim.Prompt.PromptId, entryJson, cancellationToken).ConfigureAwait(false);
+        await using (var idle = new NpgsqlCommand("UPDATE workers SET running = NULL, running_since = NULL, completed = completed + 1 WHERE id = $1;", connection, transaction))
+        {
+            idle.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
+            await idle.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }

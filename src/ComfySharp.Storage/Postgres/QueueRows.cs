@@ -26,7 +26,10 @@ internal static class QueueRows
             outputs.Select(n => (string)n!).ToList());
     }
 
-    /// <summary>Adds the parameters <c>$1..$9</c> of an insert: seq, number, number_is_float, priority, prompt_id, client_id, prompt, extra_data, outputs.</summary>
+    /// <summary>
+    /// Adds the parameters <c>$1..$11</c> of an insert: seq, number, number_is_float, priority, prompt_id,
+    /// client_id, prompt, extra_data, outputs, worker_tags, models (<see cref="PromptRouting"/>).
+    /// </summary>
     public static void AddInsertParameters(NpgsqlCommand command, long sequence, double priority, QueuedPrompt p)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -43,6 +46,18 @@ internal static class QueueRows
         {
             TypedValue = PythonJson.Serialize(new JsonArray(p.OutputsToExecute.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray())),
         });
+        IReadOnlyList<string> tags;
+        try
+        {
+            tags = PromptRouting.WorkerTags(p.ExtraData);
+        }
+        catch (FormatException)
+        {
+            // POST /prompt refuses such a prompt on an API node; a stored one runs anywhere rather than nowhere.
+            tags = [];
+        }
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. tags] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. PromptRouting.Models(p.Prompt)] });
     }
 
     private static JsonNode? Parse(string text) => PythonJson.ParseStored(System.Text.Encoding.UTF8.GetBytes(text));

@@ -6,7 +6,8 @@ namespace ComfySharp.Storage.Postgres;
 
 /// <summary>
 /// A worker's message sink: every JSON message goes to the API nodes through the <see cref="EventPublisher"/>
-/// (the worker has no sockets of its own). Preview images are not relayed (see docs/scale-out.md).
+/// (the worker has no sockets of its own); preview images too, in parts under the payload limit, never
+/// stored, and dropped first when the database falls behind (<see cref="PreviewRelay"/>).
 /// </summary>
 /// <param name="publisher">The publisher.</param>
 public sealed class RelaySink(EventPublisher publisher) : IExecutionMessageSink
@@ -16,11 +17,7 @@ public sealed class RelaySink(EventPublisher publisher) : IExecutionMessageSink
         publisher.Publish(new EventEnvelope(type, data, target, clientId));
 
     /// <inheritdoc />
-    public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
-    {
-        // Binary previews stay on the worker in this version: NOTIFY carries text, and a relay that stores
-        // them would turn every sampling step into a database row.
-    }
+    public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId) => publisher.PublishPreview(image, origin, clientId);
 
     /// <inheritdoc />
     public void SendText(string nodeId, string text) =>
