@@ -83,7 +83,8 @@ public static class ComfyServerExtensions
         services.AddSingleton(sp => new PromptExecutor(registry, sp, options.Cache));
         services.TryAddSingleton<IPromptChecker>(sp => new ValidatorChecker(sp.GetRequiredService<PromptValidator>()));
         services.TryAddSingleton<IPromptRunner>(sp => new ExecutorRunner(sp.GetRequiredService<PromptExecutor>()));
-        if (options.RequireAuth)
+        // A scale-out worker runs the prompts of API nodes that may have --auth: it honours their file scopes too.
+        if (options.RequireAuth || options.Role == ServerRole.Worker)
         {
             UserFilesRunner.Decorate(services);
         }
