@@ -38,9 +38,14 @@ internal static class LoadRun
     /// means no <c>progress_state</c> snapshots, whose size grows with the square of the node count,
     /// so long chains measure the executor rather than the socket (events are then not counted).
     /// </summary>
-    public static async Task<LoadResult> RunAsync(Uri server, string workload, int clients, int promptsPerClient, string checkpoint, int? pid, bool poll, CancellationToken cancellationToken)
+    public static async Task<LoadResult> RunAsync(Uri server, string workload, int clients, int promptsPerClient, string checkpoint, int? pid, bool poll, CancellationToken cancellationToken, string? apiKey = null)
     {
         using var http = new HttpClient { BaseAddress = server, Timeout = PromptTimeout };
+        if (apiKey is not null)
+        {
+            // A server with --auth: every request and the socket carry the key.
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
         var latencies = new List<double>[clients];
         long received = 0;
         int failed = 0;
@@ -71,6 +76,10 @@ internal static class LoadRun
     {
         string clientId = Guid.NewGuid().ToString("N");
         using var socket = new ClientWebSocket();
+        if (http.DefaultRequestHeaders.Authorization is { } authorization)
+        {
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        }
         var wsUri = new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws", Query = "clientId=" + clientId }.Uri;
         await socket.ConnectAsync(wsUri, cancellationToken).ConfigureAwait(false);
         var reader = new EventReader(socket);

@@ -10,6 +10,7 @@ using ComfySharp.LoadGen;
 //       --server reference=http://127.0.0.1:8189 --workload trivial --clients 1,16,64 --prompts 200
 var servers = new List<(string Name, Uri Url)>();
 var pids = new Dictionary<string, int>();
+var apiKeys = new Dictionary<string, string>(StringComparer.Ordinal);
 var workloads = new List<string>();
 var clientCounts = new List<int>();
 int prompts = 100;
@@ -42,6 +43,11 @@ try
                 int at = p.IndexOf('=', StringComparison.Ordinal);
                 pids[p[..at]] = int.Parse(p[(at + 1)..], CultureInfo.InvariantCulture);
                 break;
+            case "--api-key":
+                string k = Next();
+                int keyAt = k.IndexOf('=', StringComparison.Ordinal);
+                apiKeys[k[..keyAt]] = k[(keyAt + 1)..];
+                break;
             case "--workload": workloads.AddRange(Next().Split(',')); break;
             case "--clients": clientCounts.AddRange(Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))); break;
             case "--prompts": prompts = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -57,7 +63,7 @@ try
             case "--repeat": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
             case "--sizes": sizes.AddRange(Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))); break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]\n       LoadGen --server URL --pid PID --soak SECONDS [--clients 64] [--think-ms N] [--seed N] [--csv FILE]   (mixed valid/invalid prompts; samples RSS, threads, handles)\n       LoadGen --server NAME=URL [--server ...] [--pid NAME=PID] --inference [--checkpoint NAME] [--repeat 3] [--sizes 512,1024]   (load, text encode, UNet step, VAE decode/encode, peak RSS)");
+                Console.WriteLine("usage: LoadGen --server [NAME=]URL [--server ...] [--pid NAME=PID] [--api-key NAME=KEY (Bearer key for that server, --auth)] [--workload trivial,cached,chain100,chain100-cached,chain:N,chain:N-cached,sd15] [--clients 1,16,64] [--prompts N per client] [--warmup N per client, same clients, not measured] [--checkpoint NAME] [--markdown FILE] [--poll (no WebSocket: wait by polling /history, so no progress_state is built)]\n       LoadGen --server URL --pid PID --soak SECONDS [--clients 64] [--think-ms N] [--seed N] [--csv FILE]   (mixed valid/invalid prompts; samples RSS, threads, handles)\n       LoadGen --server NAME=URL [--server ...] [--pid NAME=PID] --inference [--checkpoint NAME] [--repeat 3] [--sizes 512,1024]   (load, text encode, UNet step, VAE decode/encode, peak RSS)");
                 return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
@@ -110,9 +116,9 @@ try
             {
                 if (warmup > 0)
                 {
-                    await LoadRun.RunAsync(url, workload, clients, warmup, checkpoint, null, poll, cancel.Token).ConfigureAwait(false);
+                    await LoadRun.RunAsync(url, workload, clients, warmup, checkpoint, null, poll, cancel.Token, apiKeys.GetValueOrDefault(name)).ConfigureAwait(false);
                 }
-                LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, poll, cancel.Token).ConfigureAwait(false);
+                LoadResult r = await LoadRun.RunAsync(url, workload, clients, prompts, checkpoint, pids.TryGetValue(name, out int pid) ? pid : null, poll, cancel.Token, apiKeys.GetValueOrDefault(name)).ConfigureAwait(false);
                 results.Add(r with { Server = name });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-12} {workload,-16} clients={clients,-3} done={r.Completed} failed={r.Failed} {r.PromptsPerSecond,8:F1}/s p50={r.P50Ms:F2}ms p95={r.P95Ms:F2}ms p99={r.P99Ms:F2}ms events={r.EventsReceived}/{r.EventsExpected}{(r.RssBytes is { } rss ? $" rss={rss / 1048576.0:F0}MiB" : "")}{(r.ServerCpuMsPerPrompt is { } cpu ? $" server-cpu={cpu:F3}ms/prompt" : "")} loadgen-cpu={r.LoadGenCpuMsPerPrompt:F3}ms/prompt"));

@@ -4,7 +4,10 @@
 Uses only the standard library: urllib for HTTP and a minimal WebSocket client over a raw socket
 (enough for the server's unfragmented text frames). Works against ComfyUI and ComfySharp alike.
 
-usage: basic_api_client.py [--server 127.0.0.1:8188] [--out DIR] workflow_api.json
+usage: basic_api_client.py [--server 127.0.0.1:8188] [--out DIR] [--api-key KEY] workflow_api.json
+
+With --api-key (or $COMFY_API_KEY), for a ComfySharp server started with --auth, every request carries
+"Authorization: Bearer KEY" and the WebSocket URL carries ?token=KEY.
 """
 import argparse
 import base64
@@ -72,30 +75,45 @@ class MiniWebSocket:
             self.sock.close()
 
 
+API_KEY = None
+
+
+def auth_headers():
+    return {"Authorization": f"Bearer {API_KEY}"} if API_KEY else {}
+
+
 def post_json(server, path, body):
     request = urllib.request.Request(f"http://{server}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **auth_headers()})
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read())
 
 
+def get_bytes(server, path):
+    with urllib.request.urlopen(urllib.request.Request(f"http://{server}{path}", headers=auth_headers())) as response:
+        return response.read()
+
+
 def get_json(server, path):
-    with urllib.request.urlopen(f"http://{server}{path}") as response:
-        return json.loads(response.read())
+    return json.loads(get_bytes(server, path))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="127.0.0.1:8188")
     parser.add_argument("--out", default=".")
+    parser.add_argument("--api-key", default=os.environ.get("COMFY_API_KEY"))
     parser.add_argument("workflow")
     args = parser.parse_args()
+    global API_KEY
+    API_KEY = args.api_key
     with open(args.workflow, encoding="utf-8") as f:
         prompt = json.load(f)
 
     client_id = uuid.uuid4().hex
     host, port = args.server.rsplit(":", 1)
-    ws = MiniWebSocket(host, int(port), f"/ws?clientId={client_id}")
+    token = "&token=" + urllib.parse.quote(API_KEY, safe="") if API_KEY else ""
+    ws = MiniWebSocket(host, int(port), f"/ws?clientId={client_id}{token}")
     queued = post_json(args.server, "/prompt", {"prompt": prompt, "client_id": client_id})
     prompt_id = queued["prompt_id"]
     print(f"queued {prompt_id} as number {queued['number']}")
@@ -120,8 +138,7 @@ def main():
     for node_id, output in history["outputs"].items():
         for image in output.get("images", []):
             query = urllib.parse.urlencode({"filename": image["filename"], "subfolder": image["subfolder"], "type": image["type"]})
-            with urllib.request.urlopen(f"http://{args.server}/view?{query}") as response:
-                data = response.read()
+            data = get_bytes(args.server, f"/view?{query}")
             target = os.path.join(args.out, image["filename"])
             with open(target, "wb") as f:
                 f.write(data)

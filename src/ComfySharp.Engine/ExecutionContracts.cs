@@ -38,6 +38,12 @@ public interface IExecutionMessageSink
     void SendText(string nodeId, string text);
 
     /// <summary>
+    /// A text for a node of the prompt whose client is <paramref name="clientId"/>. The default sends it to every
+    /// socket, as the reference's core nodes do; a sink that keeps users apart sends it to that client only.
+    /// </summary>
+    void SendText(string nodeId, string text, string? clientId) => SendText(nodeId, text);
+
+    /// <summary>
     /// Whether a message for this target would reach anyone now. Producers use it to skip building
     /// messages nobody receives (a <c>progress_state</c> snapshot grows with the graph, so building one per
     /// node for no listener would make a prompt quadratic). The default answers true, which is always safe.

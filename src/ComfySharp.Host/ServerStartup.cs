@@ -110,7 +110,7 @@ internal static class ServerStartup
             app.Logger.LogInformation("Flag {Flag} is accepted for compatibility and has no effect in ComfySharp.", flag);
         }
         app.Logger.LogInformation("Base directory: {Base}; models: {Models}; input: {Input}; output: {Output}",
-            setup.Directories.Base, setup.Directories.Models, setup.Directories.Input, setup.Directories.Output);
+            setup.Directories.Base, setup.Directories.Models, setup.Directories.RootInput, setup.Directories.Output);
         app.Logger.LogInformation("{Count} node classes registered.", setup.Registry.All.Count);
         if (app.Services.GetService<ModelManager>() is { } manager)
         {

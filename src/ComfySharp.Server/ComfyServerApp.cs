@@ -56,7 +56,7 @@ public static class ComfyServerApp
         {
             // Previews still only in memory are dropped with the folder; a write under way must land
             // first, or it would recreate its file in the emptied folder.
-            DeferredFileWrites.DiscardUnwritten(setup.Directories.Temp, TimeSpan.FromSeconds(5));
+            DeferredFileWrites.DiscardUnwritten(setup.Directories.RootTemp, TimeSpan.FromSeconds(5));
             DirectoryPreparation.EmptyTemp(setup.Directories);
         });
         return app;

@@ -48,7 +48,7 @@ public static class ComfyServerExtensions
         services.AddSingleton<PromptEvents>();
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ServiceMetrics>());
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<PromptEvents>());
-        services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>()));
+        services.AddSingleton<IExecutionMessageSink>(sp => new ServiceSink(sp.GetRequiredService<ClientHub>(), sp.GetServices<IExecutionObserver>(), options.RequireAuth));
         bool postgres = PostgresAddress.IsPostgres(options.DatabasePath);
         // Users, keys and webhook deliveries stay in the node's SQLite file when the queue is in PostgreSQL.
         services.AddComfyService(options, options.DatabasePath is { Length: > 0 } db && !postgres ? db : Path.Combine(directories.User, "comfysharp.db"));
@@ -83,6 +83,11 @@ public static class ComfyServerExtensions
         services.AddSingleton(sp => new PromptExecutor(registry, sp, options.Cache));
         services.TryAddSingleton<IPromptChecker>(sp => new ValidatorChecker(sp.GetRequiredService<PromptValidator>()));
         services.TryAddSingleton<IPromptRunner>(sp => new ExecutorRunner(sp.GetRequiredService<PromptExecutor>()));
+        // A scale-out worker runs the prompts of API nodes that may have --auth: it honours their file scopes too.
+        if (options.RequireAuth || options.Role == ServerRole.Worker)
+        {
+            UserFilesRunner.Decorate(services);
+        }
         services.TryAddSingleton<IObjectInfoSource>(sp => new RegistryObjectInfo(registry, sp));
         services.AddSingleton(sp => new QueueWorker(
             sp.GetRequiredService<PromptQueue>(),

@@ -18,21 +18,33 @@ public sealed class ComfyDirectories
     public ComfyDirectories(string baseDirectory, string? input = null, string? output = null, string? temp = null, string? user = null)
     {
         Base = Path.GetFullPath(baseDirectory);
-        Input = Path.GetFullPath(input ?? Path.Combine(Base, "input"));
+        RootInput = Path.GetFullPath(input ?? Path.Combine(Base, "input"));
         Output = Path.GetFullPath(output ?? Path.Combine(Base, "output"));
-        Temp = Path.GetFullPath(temp ?? Path.Combine(Base, "temp"));
+        RootTemp = Path.GetFullPath(temp ?? Path.Combine(Base, "temp"));
         User = Path.GetFullPath(user ?? Path.Combine(Base, "user"));
         Models = Path.Combine(Base, "models");
     }
 
     /// <summary>The base directory.</summary>
     public string Base { get; }
-    /// <summary>Uploads and LoadImage sources.</summary>
-    public string Input { get; }
-    /// <summary>Saved outputs.</summary>
+    /// <summary>
+    /// Uploads and LoadImage sources: the whole input folder, or inside a <see cref="UserFileScope"/> the
+    /// user's own <c>input/u_NAME</c>.
+    /// </summary>
+    public string Input => UserFileScope.Current is { } folder ? Path.Combine(RootInput, folder) : RootInput;
+    /// <summary>The whole input folder, every user's folder included (admins, start-up).</summary>
+    public string RootInput { get; }
+    /// <summary>Saved outputs (per-user outputs are the <c>u_NAME</c> subfolders, named by the prompt's <c>filename_prefix</c>).</summary>
     public string Output { get; }
-    /// <summary>Previews; emptied at start-up and shutdown.</summary>
-    public string Temp { get; }
+    /// <summary>
+    /// Previews; emptied at start-up and shutdown. Inside a <see cref="UserFileScope"/> the user's own
+    /// <c>temp/u_NAME</c>.
+    /// </summary>
+    public string Temp => UserFileScope.Current is { } folder ? Path.Combine(RootTemp, folder) : RootTemp;
+    /// <summary>The whole temp folder, every user's folder included.</summary>
+    public string RootTemp { get; }
+    /// <summary>The <see cref="UserFileScope"/> folder of this async flow (<c>u_NAME</c>), or null when every folder is whole.</summary>
+    public static string? Scope => UserFileScope.Current;
     /// <summary>Per-user data, the queue/history database.</summary>
     public string User { get; }
     /// <summary><c>&lt;base&gt;/models</c>.</summary>
@@ -55,6 +67,33 @@ public sealed class ComfyDirectories
         DirectoryKind.Temp => Temp,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
+
+    /// <summary>
+    /// Inside a user scope, a file of the shared input folder that the user may read as well as their own:
+    /// one directly or below the root that is not in any user's <c>u_*</c> folder (an admin's uploads). Null
+    /// outside a scope, for names in users' folders, escaping names and missing files.
+    /// </summary>
+    public string? SharedInputFile(string relative)
+    {
+        ArgumentNullException.ThrowIfNull(relative);
+        if (Scope is null || UserFileScope.IsInUserFolder(relative))
+        {
+            return null;
+        }
+        string? full = SafePath.Contain(RootInput, relative);
+        // Checked on the normalised path too: "x/../u_bob/a.png" names bob's folder.
+        return full is not null && !UserFileScope.IsInUserFolder(Path.GetRelativePath(RootInput, full)) && File.Exists(full) ? full : null;
+    }
+
+    /// <summary>
+    /// Whether this flow may read <paramref name="fullPath"/> of the output folder: always outside a scope,
+    /// else only files under the user's <c>output/u_NAME</c>.
+    /// </summary>
+    public bool MayReadOutput(string fullPath)
+    {
+        ArgumentNullException.ThrowIfNull(fullPath);
+        return Scope is not { } folder || SafePath.IsUnder(Path.Combine(Output, folder), Path.GetFullPath(fullPath));
+    }
 
     /// <summary>
     /// Splits an annotated name (<c>"a.png [output]"</c>) into the file name and its directory; names

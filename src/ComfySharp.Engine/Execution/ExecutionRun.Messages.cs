@@ -72,7 +72,7 @@ internal sealed partial class ExecutionRun
         lock (_lock)
         {
             if (_closed) { return; }
-            _sink.SendText(nodeId, text);
+            _sink.SendText(nodeId, text, _clientId);
         }
     }
 }

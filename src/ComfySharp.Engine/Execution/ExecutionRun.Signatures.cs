@@ -59,6 +59,12 @@ internal sealed partial class ExecutionRun
         {
             sb.Append("id:").Append(id);
         }
+        if (schema.OutputNode && Abstractions.Files.ComfyDirectories.Scope is { } scope)
+        {
+            // Inside a user's file scope an output node's result names files in that user's folders (a preview
+            // in temp/u_NAME): another user's identical node must run again rather than get those names.
+            sb.Append("scope:").Append(scope).Append('\u0001');
+        }
         var inputs = Graph.GetInputs(id);
         foreach (var name in inputs.Select(kv => kv.Key).Order(StringComparer.Ordinal))
         {

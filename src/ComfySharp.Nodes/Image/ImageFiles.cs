@@ -24,20 +24,32 @@ public static class ImageFiles
     public static IReadOnlyList<string> ListInputImages(IServiceProvider services) =>
         ListInputFiles(services).Where(f => ImageExtensions.Contains(Path.GetExtension(f))).ToList();
 
-    /// <summary>Every file directly in the input directory, sorted (LoadImageMask's options).</summary>
-    public static IReadOnlyList<string> ListInputFiles(IServiceProvider services)
+    /// <summary>
+    /// Every file directly in the input directory, sorted (LoadImageMask's options). Inside a user scope: the
+    /// user's own files and those directly in the shared input folder.
+    /// </summary>
+    public static IReadOnlyList<string> ListInputFiles(IServiceProvider services) => ListInput(services, "*");
+
+    /// <summary>The names matching <paramref name="pattern"/> directly in the input directory (and, inside a user scope, the shared one), sorted and distinct.</summary>
+    public static IReadOnlyList<string> ListInput(IServiceProvider services, string pattern)
     {
         ArgumentNullException.ThrowIfNull(services);
-        if (services.GetService(typeof(ComfyDirectories)) is not ComfyDirectories directories || !Directory.Exists(directories.Input))
+        ArgumentNullException.ThrowIfNull(pattern);
+        if (services.GetService(typeof(ComfyDirectories)) is not ComfyDirectories directories)
         {
             return [];
         }
-        var names = Directory.EnumerateFiles(directories.Input, "*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .ToList();
-        names.Sort(StringComparer.Ordinal);
-        return names;
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseSensitive };
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        string[] folders = ComfyDirectories.Scope is null ? new[] { directories.Input } : new[] { directories.Input, directories.RootInput };
+        foreach (string folder in folders)
+        {
+            if (Directory.Exists(folder))
+            {
+                names.UnionWith(Directory.EnumerateFiles(folder, pattern, options).Select(Path.GetFileName).OfType<string>());
+            }
+        }
+        return [.. names];
     }
 
     /// <summary>The constant value of a file input, or null when it is linked (validation and IS_CHANGED).</summary>
@@ -68,6 +80,16 @@ public static class ImageFiles
             return null;
         }
         string? full = SafePath.Contain(directory, file);
+        if (full is not null && directory == directories.Output && !directories.MayReadOutput(full))
+        {
+            // Inside a user scope only the user's own outputs (output/u_NAME) can be loaded.
+            return null;
+        }
+        if (directory == directories.Input && (full is null || !File.Exists(full)))
+        {
+            // Inside a user scope, a name the user has not uploaded may be a shared input (an admin's upload).
+            full = directories.SharedInputFile(file) ?? full;
+        }
         if (full is not null)
         {
             // A preview written moments ago may still be on the background writer.

@@ -29,21 +29,8 @@ public static class LatentFiles
     private const long MaxHeaderBytes = 64L << 20;
 
     /// <summary>The <c>.latent</c> files directly in the input directory, sorted (LoadLatent's options).</summary>
-    public static IReadOnlyList<string> ListInputLatents(IServiceProvider services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        if (services.GetService(typeof(ComfyDirectories)) is not ComfyDirectories directories || !Directory.Exists(directories.Input))
-        {
-            return [];
-        }
-        var names = Directory.EnumerateFiles(directories.Input, "*" + Extension, new EnumerationOptions { IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseSensitive })
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(n => n.EndsWith(Extension, StringComparison.Ordinal))
-            .ToList();
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
+    public static IReadOnlyList<string> ListInputLatents(IServiceProvider services) =>
+        Image.ImageFiles.ListInput(services, "*" + Extension).Where(n => n.EndsWith(Extension, StringComparison.Ordinal)).ToList();
 
     /// <summary>The full path of an annotated name (default: the input directory), or null when it escapes its directory or is missing.</summary>
     public static string? Resolve(IServiceProvider services, string name) => Image.ImageFiles.Resolve(services, name, DirectoryKind.Input);

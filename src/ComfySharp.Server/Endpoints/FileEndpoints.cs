@@ -75,8 +75,17 @@ internal static class FileEndpoints
         {
             return name.Length == 0 ? ComfyResults.Empty(404) : ComfyResults.Empty(403);
         }
+        if (type == "output" && !dirs.MayReadOutput(file))
+        {
+            // With --auth a user reads only their own outputs (output/u_NAME); another user's look missing.
+            return ComfyResults.Empty(404);
+        }
         // A preview written moments ago may still be on the background writer.
         DeferredFileWrites.WaitUntilWritten(file);
+        if (!File.Exists(file) && type == "input" && dirs.SharedInputFile(Path.GetRelativePath(root, file)) is { } shared)
+        {
+            file = shared;
+        }
         if (!File.Exists(file))
         {
             return ComfyResults.Empty(404);
@@ -189,6 +198,15 @@ internal static class FileEndpoints
         bool overwrite = form["overwrite"].ToString() is "true" or "1";
         string type = form.TryGetValue("type", out var typeValue) ? typeValue.ToString() : "input";
         string subfolder = form.TryGetValue("subfolder", out var sub) ? sub.ToString() : "";
+        if (type == "output" && ComfyDirectories.Scope is { } scope)
+        {
+            // With --auth a user's uploads to output/ go under their folder (output/u_NAME), like their saved images.
+            string relative = subfolder.Replace('\\', '/').Trim('/');
+            if (relative != scope && !relative.StartsWith(scope + "/", StringComparison.Ordinal))
+            {
+                subfolder = relative.Length == 0 ? scope : scope + "/" + relative;
+            }
+        }
         string? root = dirs.ForType(type);
         string filename = image.FileName;
         if (root is null || string.IsNullOrEmpty(filename))
@@ -203,7 +221,7 @@ internal static class FileEndpoints
         }
         string? folder = SafePath.IsUsableName(filename) ? SafePath.Contain(root, subfolder) : null;
         string? target = folder is null ? null : SafePath.Contain(root, Path.GetRelativePath(root, Path.Combine(folder, filename)));
-        if (folder is null || target is null)
+        if (folder is null || target is null || (type == "output" && !dirs.MayReadOutput(target)))
         {
             return ComfyResults.Empty(400);
         }
@@ -273,7 +291,11 @@ internal static class FileEndpoints
         }
         string? folder = SafePath.Contain(root, StringMember(original, "subfolder") ?? "");
         string? path = folder is null ? null : SafePath.Contain(root, Path.GetRelativePath(root, Path.Combine(folder, name)));
-        if (path is null || !File.Exists(path))
+        if (path is not null && !File.Exists(path) && type == "input")
+        {
+            path = dirs.SharedInputFile(Path.GetRelativePath(root, path)) ?? path;
+        }
+        if (path is null || !File.Exists(path) || (type == "output" && !dirs.MayReadOutput(path)))
         {
             return null;
         }

@@ -43,10 +43,13 @@ internal static class SystemEndpoints
                 return ComfyResults.Json(Messages.Error("Invalid directory type"), 400);
             }
             string dir = dirs.ForType(directory_type)!;
+            // With --auth a user's outputs are their folder's files, named as LoadImageOutput loads them (u_NAME/x.png).
+            string prefix = directory_type == "output" && ComfyDirectories.Scope is { } scope ? scope + "/" : "";
+            dir = Path.Combine(dir, prefix);
             // Previews held in memory are files of the temp folder too.
             DeferredFileWrites.WriteAll(dir);
             IEnumerable<string> names = Directory.Exists(dir)
-                ? new DirectoryInfo(dir).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).OrderByDescending(f => f.LastWriteTimeUtc).Select(f => f.Name)
+                ? new DirectoryInfo(dir).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).OrderByDescending(f => f.LastWriteTimeUtc).Select(f => prefix + f.Name)
                 : [];
             return ComfyResults.Json(ModelEndpoints.Strings(names));
         });

@@ -9,7 +9,7 @@ public static class DirectoryPreparation
     public static void Prepare(ComfyDirectories directories)
     {
         ArgumentNullException.ThrowIfNull(directories);
-        Directory.CreateDirectory(directories.Input);
+        Directory.CreateDirectory(directories.RootInput);
         Directory.CreateDirectory(directories.Output);
         Directory.CreateDirectory(directories.User);
         // The reference creates the default user's workflow folder at start; the frontends list it with /userdata?dir=workflows.
@@ -23,9 +23,9 @@ public static class DirectoryPreparation
         ArgumentNullException.ThrowIfNull(directories);
         try
         {
-            if (Directory.Exists(directories.Temp))
+            if (Directory.Exists(directories.RootTemp))
             {
-                Directory.Delete(directories.Temp, recursive: true);
+                Directory.Delete(directories.RootTemp, recursive: true);
             }
         }
         catch (IOException)
@@ -34,6 +34,6 @@ public static class DirectoryPreparation
         catch (UnauthorizedAccessException)
         {
         }
-        Directory.CreateDirectory(directories.Temp);
+        Directory.CreateDirectory(directories.RootTemp);
     }
 }

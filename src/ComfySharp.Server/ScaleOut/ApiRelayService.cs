@@ -3,6 +3,7 @@ using ComfySharp.Engine.Queue;
 using ComfySharp.Protocol;
 using ComfySharp.Server.WebSockets;
 using ComfySharp.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -141,7 +142,16 @@ internal sealed class ApiRelayService(PostgresPromptStore store, ClientHub hub, 
         }
         if (envelope.Type == EventEnvelope.TextType)
         {
-            hub.SendText((string?)envelope.Data["node"] ?? "", (string?)envelope.Data["text"] ?? "");
+            string node = (string?)envelope.Data["node"] ?? "", text = (string?)envelope.Data["text"] ?? "";
+            // With --auth a text goes to its prompt's client only (see ServiceSink).
+            if (services.GetRequiredService<ComfyServerOptions>().RequireAuth)
+            {
+                hub.SendTextTo(envelope.ClientId, node, text);
+            }
+            else
+            {
+                hub.SendText(node, text);
+            }
             return;
         }
         hub.Send(envelope.Type, envelope.Data, envelope.Target, envelope.ClientId);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using ComfySharp.Abstractions.Files;
 using ComfySharp.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -95,11 +96,8 @@ internal static class ApiKeyAuthentication
                 return;
             }
             ServiceUser.Set(context, user);
-            if (!user.IsAdmin && IsView(context.Request.Path) && !OwnsViewedFile(context.Request.Query, user))
-            {
-                await RejectAsync(context, StatusCodes.Status404NotFound, "Not found.").ConfigureAwait(false);
-                return;
-            }
+            // A user's requests see their own input/ and temp/ folders and only their part of output/ (admins see all).
+            UserFileScope.Enter(user.IsAdmin ? null : user.Folder);
             await next(context).ConfigureAwait(false);
         });
     }
@@ -128,23 +126,6 @@ internal static class ApiKeyAuthentication
         string path = request.Path.Value ?? "";
         string folder = "/" + Frontend.WebUiAssets.Folder;
         return path == "/" || path == folder || path.StartsWith(folder + "/", StringComparison.Ordinal);
-    }
-
-    private static bool IsView(PathString path) => path.Equals("/view", StringComparison.Ordinal) || path.Equals("/api/view", StringComparison.Ordinal);
-
-    // Outputs live under output/u_NAME/...: a user may read only that subtree; input and temp stay shared.
-    private static bool OwnsViewedFile(IQueryCollection query, ServiceUser user)
-    {
-        string type = query["type"].ToString();
-        if (type.Length > 0 && type != "output")
-        {
-            return true;
-        }
-        string subfolder = query["subfolder"].ToString().Replace('\\', '/').Trim('/');
-        string filename = query["filename"].ToString().Replace('\\', '/');
-        string full = (subfolder.Length > 0 ? subfolder + "/" : "") + filename;
-        string[] segments = full.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return segments.Length >= 2 && segments[0] == user.Folder && !segments.Any(s => s is "." or "..");
     }
 
     /// <summary>
@@ -179,6 +160,15 @@ internal static class ApiKeyAuthentication
             body["extra_data"] = extra;
         }
         extra[PromptOwnership.OwnerKey] = user.Name;
+        // The folder scope the worker runs the prompt in (input/, temp/); admins' prompts see the whole folders.
+        if (user.IsAdmin)
+        {
+            extra.Remove(PromptOwnership.FilesKey);
+        }
+        else
+        {
+            extra[PromptOwnership.FilesKey] = user.Folder;
+        }
         extra[WebhookDispatcher.KeyIdKey] = user.KeyId;
         string clientId = body["client_id"] is JsonValue c && c.GetValueKind() == System.Text.Json.JsonValueKind.String ? c.GetValue<string>()
             : extra["client_id"] is JsonValue e && e.GetValueKind() == System.Text.Json.JsonValueKind.String ? e.GetValue<string>() : "";

@@ -15,6 +15,17 @@ internal static class PromptOwnership
     /// <summary>The <c>extra_data</c> key holding the owner's user name.</summary>
     public const string OwnerKey = "comfysharp_owner";
 
+    /// <summary>
+    /// The <c>extra_data</c> key holding the file scope (<c>u_NAME</c>) a non-admin owner's prompt runs in:
+    /// its LoadImage reads and previews use that user's <c>input/</c> and <c>temp/</c> folders.
+    /// </summary>
+    public const string FilesKey = "comfysharp_files";
+
+    /// <summary>The file scope recorded for a prompt, or null (admins, authentication off, anything unusable).</summary>
+    public static string? FilesOf(QueuedPrompt prompt) =>
+        prompt?.ExtraData[FilesKey] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is var folder
+            && ComfySharp.Abstractions.Files.UserFileScope.IsFolderName(folder) ? folder : null;
+
     /// <summary>The owner recorded in an <c>extra_data</c> object, or null.</summary>
     public static string? OwnerOf(JsonObject? extraData) =>
         extraData?[OwnerKey] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;

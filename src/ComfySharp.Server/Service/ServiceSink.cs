@@ -17,9 +17,11 @@ internal interface IExecutionObserver
 
 /// <summary>
 /// The execution message sink the engine sees: every message goes to the <see cref="ClientHub"/>
-/// exactly as before, then to the observers. Previews and texts are WebSocket-only.
+/// exactly as before, then to the observers. Previews and texts are WebSocket-only. With
+/// <paramref name="usersApart"/> (<c>--auth</c>) binary frames reach only the prompt's own client (whose id is
+/// scoped to its user), never every socket.
 /// </summary>
-internal sealed class ServiceSink(ClientHub hub, IEnumerable<IExecutionObserver> observers) : IExecutionMessageSink
+internal sealed class ServiceSink(ClientHub hub, IEnumerable<IExecutionObserver> observers, bool usersApart = false) : IExecutionMessageSink
 {
     private readonly IExecutionObserver[] _observers = [.. observers];
 
@@ -41,9 +43,34 @@ internal sealed class ServiceSink(ClientHub hub, IEnumerable<IExecutionObserver>
     public bool HasRecipients(MessageTarget target, string? clientId) =>
         hub.HasRecipients(target, clientId) || _observers.Any(o => o.WantsEverything);
 
-    public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId) => hub.SendPreview(image, origin, clientId);
+    public void SendPreview(PreviewImage image, PreviewOrigin origin, string? clientId)
+    {
+        // A prompt with no client broadcasts its previews in the reference; between users that would leak them.
+        if (!usersApart || clientId is not null)
+        {
+            hub.SendPreview(image, origin, clientId);
+        }
+    }
 
-    public void SendText(string nodeId, string text) => hub.SendText(nodeId, text);
+    public void SendText(string nodeId, string text)
+    {
+        if (!usersApart)
+        {
+            hub.SendText(nodeId, text);
+        }
+    }
+
+    public void SendText(string nodeId, string text, string? clientId)
+    {
+        if (!usersApart)
+        {
+            hub.SendText(nodeId, text);
+        }
+        else if (clientId is not null)
+        {
+            hub.SendTextTo(clientId, nodeId, text);
+        }
+    }
 
     private void Notify(string type, JsonObject data, MessageTarget target, string? clientId)
     {

@@ -135,6 +135,15 @@ public sealed class ClientHub : IExecutionMessageSink, IDisposable
     public void SendText(string nodeId, string text) =>
         Broadcast(new OutgoingFrame(BinaryFrames.Text(nodeId, text), WebSocketMessageType.Binary));
 
+    /// <summary>A text for a node (binary event 3) to one client only (with <c>--auth</c>: the prompt's owner).</summary>
+    public void SendTextTo(string? clientId, string nodeId, string text)
+    {
+        if (clientId is not null && _clients.TryGetValue(clientId, out ClientConnection? client))
+        {
+            client.Enqueue(new OutgoingFrame(BinaryFrames.Text(nodeId, text), WebSocketMessageType.Binary), _status);
+        }
+    }
+
     /// <summary>
     /// Serves one accepted socket until it closes: the connect-time <c>status</c> with <c>sid</c>, the
     /// <c>executing</c> re-send for a reconnecting client, and feature-flag negotiation on the first message.

@@ -11,7 +11,7 @@ namespace ComfySharp.Storage.Postgres;
 /// <param name="ClientId">The prompt's client id.</param>
 public sealed record EventEnvelope(string Type, JsonObject Data, MessageTarget Target, string? ClientId)
 {
-    /// <summary>The type carrying <see cref="IExecutionMessageSink.SendText"/> (data: <c>node</c>, <c>text</c>).</summary>
+    /// <summary>The type carrying <see cref="IExecutionMessageSink.SendText(string, string, string?)"/> (data: <c>node</c>, <c>text</c>).</summary>
     public const string TextType = "comfysharp.text";
 
     /// <summary>The channel the envelopes are notified on.</summary>

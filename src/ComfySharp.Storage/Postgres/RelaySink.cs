@@ -22,4 +22,8 @@ public sealed class RelaySink(EventPublisher publisher) : IExecutionMessageSink
     /// <inheritdoc />
     public void SendText(string nodeId, string text) =>
         publisher.Publish(new EventEnvelope(EventEnvelope.TextType, new JsonObject { ["node"] = nodeId, ["text"] = text }, MessageTarget.All, null));
+
+    /// <inheritdoc />
+    public void SendText(string nodeId, string text, string? clientId) =>
+        publisher.Publish(new EventEnvelope(EventEnvelope.TextType, new JsonObject { ["node"] = nodeId, ["text"] = text }, MessageTarget.ClientOrAll, clientId));
 }
