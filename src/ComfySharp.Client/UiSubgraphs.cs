@@ -100,7 +100,7 @@ internal static class UiSubgraphs
                 copy["id"] = Path(prefix, Id(node["id"]));
                 foreach (JsonObject input in (copy["inputs"] as JsonArray ?? []).OfType<JsonObject>())
                 {
-                    if (input["link"] is JsonValue link && link.TryGetValue(out long linkId))
+                    if (UiWorkflowConverter.TryLinkId(input["link"], out long linkId))
                     {
                         input["link"] = mapLink(linkId);
                     }

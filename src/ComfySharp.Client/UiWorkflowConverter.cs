@@ -66,7 +66,7 @@ public static class UiWorkflowConverter
             AssignWidgets(node, info, inputs);
             foreach (JsonObject input in (node["inputs"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                if (input["link"] is not JsonValue linkValue || !linkValue.TryGetValue(out long linkId))
+                if (!TryLinkId(input["link"], out long linkId))
                 {
                     continue;
                 }
@@ -240,7 +240,7 @@ public static class UiWorkflowConverter
                 // Pass through: a reroute's only input, or the bypassed node's first input of the same type.
                 JsonObject? through = (origin["inputs"] as JsonArray ?? []).OfType<JsonObject>()
                     .FirstOrDefault(i => type == "Reroute" || inputType is null || i["type"]?.GetValue<string>() == inputType);
-                if (through?["link"] is JsonValue next && next.TryGetValue(out long nextId))
+                if (TryLinkId(through?["link"], out long nextId))
                 {
                     linkId = nextId;
                     continue;
@@ -250,6 +250,27 @@ public static class UiWorkflowConverter
             return mode == 2 ? null : new Source(link.Origin, link.Slot, null);
         }
         return null;
+    }
+
+    /// <summary>A link id from a saved input; false for none (null). Values built in memory may hold an int.</summary>
+    internal static bool TryLinkId(JsonNode? node, out long id)
+    {
+        id = 0;
+        if (node is not JsonValue value)
+        {
+            return false;
+        }
+        if (value.TryGetValue(out long l) || value.TryGetValue(out int i) && (l = i) == i)
+        {
+            id = l;
+            return true;
+        }
+        if (value.TryGetValue(out double d) && d == Math.Floor(d))
+        {
+            id = (long)d;
+            return true;
+        }
+        return false;
     }
 
     private static long Long(JsonNode? node) => node switch
