@@ -26,27 +26,31 @@ public static class UiWorkflowConverter
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(objectInfo);
-        workflow = UiGroupNodes.Expand(workflow, objectInfo);
-        var nodes = new Dictionary<long, JsonObject>();
-        foreach (JsonObject node in (workflow["nodes"] as JsonArray ?? throw new FormatException("The workflow has no 'nodes' array.")).OfType<JsonObject>())
+        if (workflow["nodes"] is not JsonArray)
         {
-            nodes[Long(node["id"])] = node;
+            throw new FormatException("The workflow has no 'nodes' array.");
         }
-        var links = new Dictionary<long, (long Origin, int Slot)>();
+        workflow = UiSubgraphs.Expand(UiGroupNodes.Expand(workflow, objectInfo));
+        var nodes = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (JsonObject node in (workflow["nodes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            nodes[UiSubgraphs.Id(node["id"])] = node;
+        }
+        var links = new Dictionary<long, (string Origin, int Slot)>();
         foreach (JsonNode? link in workflow["links"] as JsonArray ?? [])
         {
             if (link is JsonArray a && a.Count >= 5)
             {
-                links[Long(a[0])] = (Long(a[1]), (int)Long(a[2]));
+                links[Long(a[0])] = (UiSubgraphs.Id(a[1]), (int)Long(a[2]));
             }
             else if (link is JsonObject o)
             {
-                links[Long(o["id"])] = (Long(o["origin_id"]), (int)Long(o["origin_slot"]));
+                links[Long(o["id"])] = (UiSubgraphs.Id(o["origin_id"]), (int)Long(o["origin_slot"]));
             }
         }
 
         var prompt = new JsonObject();
-        foreach ((long id, JsonObject node) in nodes.OrderBy(p => p.Key))
+        foreach ((string id, JsonObject node) in nodes.OrderBy(p => p.Key, NodeIdComparer.Instance))
         {
             string type = node["type"]?.GetValue<string>() ?? throw new FormatException($"Node {id} has no type.");
             int mode = (int)(node["mode"] is null ? 0 : Long(node["mode"]));
@@ -62,14 +66,20 @@ public static class UiWorkflowConverter
             AssignWidgets(node, info, inputs);
             foreach (JsonObject input in (node["inputs"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                if (input["link"] is not JsonValue linkValue || !linkValue.TryGetValue(out long linkId))
+                if (!TryLinkId(input["link"], out long linkId))
                 {
                     continue;
                 }
                 string name = input["name"]?.GetValue<string>() ?? "";
-                if (Resolve(linkId, links, nodes, input["type"]?.GetValue<string>()) is { } source)
+                switch (Resolve(linkId, links, nodes, input["type"]?.GetValue<string>()))
                 {
-                    inputs[name] = new JsonArray(source.Origin.ToString(CultureInfo.InvariantCulture), source.Slot);
+                    case { Value: { } value }:
+                        // An unlinked subgraph input: the subgraph instance's promoted widget value.
+                        inputs[name] = value.DeepClone();
+                        break;
+                    case { Origin: { } origin } source:
+                        inputs[name] = new JsonArray(origin, source.Slot);
+                        break;
                 }
             }
             var entry = new JsonObject { ["inputs"] = inputs, ["class_type"] = type };
@@ -77,7 +87,7 @@ public static class UiWorkflowConverter
             {
                 entry["_meta"] = new JsonObject { ["title"] = title.DeepClone() };
             }
-            prompt[id.ToString(CultureInfo.InvariantCulture)] = entry;
+            prompt[id] = entry;
         }
         return prompt;
     }
@@ -207,9 +217,12 @@ public static class UiWorkflowConverter
         return null;
     }
 
-    private static (long Origin, int Slot)? Resolve(long linkId, Dictionary<long, (long Origin, int Slot)> links, Dictionary<long, JsonObject> nodes, string? inputType)
+    // Where an input's value comes from: an output (Origin, Slot), a promoted widget value (Value), or nothing (null).
+    private readonly record struct Source(string? Origin, int Slot, JsonNode? Value);
+
+    private static Source? Resolve(long linkId, Dictionary<long, (string Origin, int Slot)> links, Dictionary<string, JsonObject> nodes, string? inputType)
     {
-        for (int hops = 0; hops < 1000 && links.TryGetValue(linkId, out (long Origin, int Slot) link); hops++)
+        for (int hops = 0; hops < 1000 && links.TryGetValue(linkId, out (string Origin, int Slot) link); hops++)
         {
             if (!nodes.TryGetValue(link.Origin, out JsonObject? origin))
             {
@@ -227,23 +240,67 @@ public static class UiWorkflowConverter
                 // Pass through: a reroute's only input, or the bypassed node's first input of the same type.
                 JsonObject? through = (origin["inputs"] as JsonArray ?? []).OfType<JsonObject>()
                     .FirstOrDefault(i => type == "Reroute" || inputType is null || i["type"]?.GetValue<string>() == inputType);
-                if (through?["link"] is JsonValue next && next.TryGetValue(out long nextId))
+                if (TryLinkId(through?["link"], out long nextId))
                 {
                     linkId = nextId;
                     continue;
                 }
-                return null;
+                return origin[UiSubgraphs.PromotedValue] is { } promoted ? new Source(null, 0, promoted) : null;
             }
-            return mode == 2 ? null : link;
+            return mode == 2 ? null : new Source(link.Origin, link.Slot, null);
         }
         return null;
+    }
+
+    /// <summary>A link id from a saved input; false for none (null). Values built in memory may hold an int.</summary>
+    internal static bool TryLinkId(JsonNode? node, out long id)
+    {
+        id = 0;
+        if (node is not JsonValue value)
+        {
+            return false;
+        }
+        if (value.TryGetValue(out long l) || value.TryGetValue(out int i) && (l = i) == i)
+        {
+            id = l;
+            return true;
+        }
+        if (value.TryGetValue(out double d) && d == Math.Floor(d))
+        {
+            id = (long)d;
+            return true;
+        }
+        return false;
     }
 
     private static long Long(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue(out long l) => l,
+        JsonValue v when v.TryGetValue(out int i) => i,
         JsonValue v when v.TryGetValue(out double d) => (long)d,
         JsonValue v when v.TryGetValue(out string? s) && long.TryParse(s, CultureInfo.InvariantCulture, out long p) => p,
         _ => throw new FormatException($"Expected a number, got {node?.ToJsonString() ?? "null"}."),
     };
+
+    /// <summary>Orders node ids as the frontend numbers them: by number, flattened subgraph ids (<c>a:b</c>) segment by segment.</summary>
+    private sealed class NodeIdComparer : IComparer<string>
+    {
+        public static readonly NodeIdComparer Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            string[] a = (x ?? "").Split(':'), b = (y ?? "").Split(':');
+            for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
+            {
+                int order = long.TryParse(a[i], CultureInfo.InvariantCulture, out long l) && long.TryParse(b[i], CultureInfo.InvariantCulture, out long r)
+                    ? l.CompareTo(r)
+                    : string.CompareOrdinal(a[i], b[i]);
+                if (order != 0)
+                {
+                    return order;
+                }
+            }
+            return a.Length.CompareTo(b.Length);
+        }
+    }
 }

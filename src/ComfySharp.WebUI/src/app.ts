@@ -4,6 +4,8 @@ import { ComfyApi, type Json, type JsonObject } from "./api";
 import { convertToApi, isUiWorkflow, type ApiPrompt, type UiWorkflow } from "./convert";
 import { CONTROL_VALUES, registerNodeTypes, type ComfyNode, type ObjectInfo } from "./nodes";
 import { trackTextareas } from "./textarea";
+import { apiPromptOf, loadApiPrompt, type ApiPromptFile } from "./apiimport";
+import { registerSubgraphTypes, wireSubgraphBar } from "./subgraph";
 import { buildDefaultGraph, pngTextChunks, webpTextChunks } from "./workflow";
 
 const AUTOSAVE_KEY = "comfysharp.workflow";
@@ -30,6 +32,8 @@ export class ComfyApp extends EventTarget {
   private redo: string[] = [];
   private lastState = "";
   private restoring = false;
+  /** Leaves an open subgraph for the root graph. */
+  closeSubgraph: () => void = () => {};
 
   async start(canvasElement: HTMLCanvasElement): Promise<void> {
     const [info, settings] = await Promise.all([
@@ -39,7 +43,10 @@ export class ComfyApp extends EventTarget {
     this.objectInfo = info;
     this.settings = settings;
     registerNodeTypes(info, { api: this.api, canvas: () => this.canvas, changed: () => this.checkState() });
+    registerSubgraphTypes(this.graph);
     this.canvas = new LGraphCanvas(canvasElement, this.graph);
+    const byId = (id: string) => document.getElementById(id) as HTMLElement;
+    this.closeSubgraph = wireSubgraphBar(this.canvas, this.graph, byId("subgraph-bar"), byId("subgraph-name"), byId("subgraph-back"));
     this.canvas.show_info = false;
     trackTextareas(this.canvas);
     this.applySettings();
@@ -96,6 +103,7 @@ export class ComfyApp extends EventTarget {
     const state = from.pop();
     if (state === undefined) return;
     to.push(this.lastState);
+    this.closeSubgraph();
     this.restoring = true;
     try {
       this.graph.configure(JSON.parse(state));
@@ -132,6 +140,7 @@ export class ComfyApp extends EventTarget {
   }
 
   loadDefault(): void {
+    this.closeSubgraph();
     this.clearRunState();
     buildDefaultGraph(this.graph);
     this.afterLoad();
@@ -140,7 +149,12 @@ export class ComfyApp extends EventTarget {
   /** Loads a UI-format workflow; reports node types the server does not have. */
   loadWorkflow(workflow: UiWorkflow, record = true): void {
     if (!isUiWorkflow(workflow)) throw new Error("This is not a UI-format workflow (no nodes/links).");
-    const missing = [...new Set(workflow.nodes.map((n) => n.type).filter((t) => !LiteGraph.registered_node_types[t]))];
+    // Subgraph instances are typed by their definition's id; the definitions' own nodes must exist here too.
+    const definitions = (workflow as { definitions?: { subgraphs?: { id: string; nodes?: { type: string }[] }[] } }).definitions?.subgraphs ?? [];
+    const subgraphIds = new Set(definitions.map((d) => d.id));
+    const types = [...workflow.nodes, ...definitions.flatMap((d) => d.nodes ?? [])].map((n) => n.type);
+    const missing = [...new Set(types.filter((t) => !subgraphIds.has(t) && !LiteGraph.registered_node_types[t]))];
+    this.closeSubgraph();
     this.clearRunState();
     this.restoring = true;
     try {
@@ -164,14 +178,38 @@ export class ComfyApp extends EventTarget {
     const name = file.name.toLowerCase();
     let text: string | undefined;
     if (file.type === "image/png" || name.endsWith(".png")) {
-      text = pngTextChunks(await file.arrayBuffer()).workflow;
+      const chunks = pngTextChunks(await file.arrayBuffer());
+      text = chunks.workflow ?? chunks.prompt;
     } else if (file.type === "image/webp" || name.endsWith(".webp")) {
-      text = webpTextChunks(await file.arrayBuffer()).workflow;
+      const chunks = webpTextChunks(await file.arrayBuffer());
+      text = chunks.workflow ?? chunks.prompt;
     } else {
       text = await file.text();
     }
     if (!text) throw new Error(`${file.name} has no embedded workflow.`);
-    this.loadWorkflow(JSON.parse(text) as UiWorkflow);
+    const data = JSON.parse(text) as unknown;
+    if (isUiWorkflow(data)) {
+      this.loadWorkflow(data);
+      return;
+    }
+    const prompt = apiPromptOf(data);
+    if (!prompt) throw new Error("This is neither a UI-format workflow (nodes/links) nor an API-format prompt.");
+    this.loadApiPrompt(prompt);
+  }
+
+  /** Opens an API-format prompt as a graph laid out from its links. */
+  loadApiPrompt(prompt: ApiPromptFile): void {
+    this.closeSubgraph();
+    this.clearRunState();
+    let missing: string[];
+    this.restoring = true;
+    try {
+      missing = loadApiPrompt(this.graph, prompt);
+    } finally {
+      this.restoring = false;
+    }
+    if (missing.length) this.dispatchEvent(new CustomEvent("message", { detail: `Node types missing on this server: ${missing.join(", ")}` }));
+    this.afterLoad();
   }
 
   toApi(): ApiPrompt {
@@ -250,7 +288,7 @@ export class ComfyApp extends EventTarget {
     const nodeErrors = (body.node_errors ?? {}) as Record<string, { errors?: NodeError[] }>;
     for (const [id, entry] of Object.entries(nodeErrors)) {
       this.nodeErrors.set(id, entry.errors ?? []);
-      const node = this.graph.getNodeById(Number(id));
+      const node = this.node(id);
       if (node) node.has_errors = true;
     }
     const error = body.error as { message?: string; details?: string } | undefined;
@@ -276,7 +314,8 @@ export class ComfyApp extends EventTarget {
   }
 
   private node(id: unknown): ComfyNode | null {
-    return id == null ? null : (this.graph.getNodeById(Number(id)) as ComfyNode | null);
+    // A node inside a subgraph ("instance:inner") shows its state on the instance in the root graph.
+    return id == null ? null : (this.graph.getNodeById(Number(String(id).split(":")[0])) as ComfyNode | null);
   }
 
   private clearRunState(): void {
@@ -357,12 +396,13 @@ export class ComfyApp extends EventTarget {
     this.canvas.drawNode = function (this: LGraphCanvas, node: LGraphNode, ctx: CanvasRenderingContext2D) {
       original.call(this, node, ctx);
       const id = String(node.id);
-      if (id === app.runningNode) {
+      if (id === app.runningNode?.split(":")[0]) {
         ctx.strokeStyle = "#0f0";
         ctx.lineWidth = 3;
         ctx.strokeRect(-4, -LiteGraph.NODE_TITLE_HEIGHT - 4, node.size[0] + 8, node.size[1] + LiteGraph.NODE_TITLE_HEIGHT + 8);
       }
-      const errors = app.nodeErrors.get(id);
+      // Errors of nodes inside a subgraph ("instance:inner") show under the instance.
+      const errors = [...app.nodeErrors].filter(([key]) => key === id || key.startsWith(`${id}:`)).flatMap(([, list]) => list);
       if (errors?.length) {
         ctx.fillStyle = "#f55";
         ctx.font = "12px sans-serif";

@@ -1,5 +1,6 @@
 // UI workflow -> API prompt, by the same rules as ComfySharp.Client's UiWorkflowConverter (the CLI's converter).
 import type { Json, JsonObject } from "./api";
+import { PROMOTED_VALUE, compareNodeIds, flattenSubgraphs, nodeId, type FlatNode } from "./subgraphs";
 import { CONTROL_VALUES, UI_ONLY_NODES, hasControlAfterGenerate, inputSpecs, isWidget, type InputSpec, type ObjectInfo } from "./nodes";
 
 export interface UiNode {
@@ -29,15 +30,21 @@ function toNumber(value: Json | undefined): number {
 }
 
 export function convertToApi(workflow: UiWorkflow, info: ObjectInfo): ApiPrompt {
-  const nodes = new Map<number, UiNode>();
-  for (const node of workflow.nodes) nodes.set(toNumber(node.id), node);
-  const links = new Map<number, { origin: number; slot: number }>();
-  for (const link of workflow.links ?? []) {
-    if (Array.isArray(link) && link.length >= 5) links.set(toNumber(link[0]), { origin: toNumber(link[1]), slot: toNumber(link[2]) });
-    else if (link && !Array.isArray(link)) links.set(toNumber(link.id), { origin: toNumber(link.origin_id), slot: toNumber(link.origin_slot) });
+  let flat: UiWorkflow;
+  try {
+    flat = flattenSubgraphs(workflow);
+  } catch (error) {
+    throw new ConversionError((error as Error).message);
+  }
+  const nodes = new Map<string, FlatNode>();
+  for (const node of flat.nodes) nodes.set(nodeId(node.id as Json), node);
+  const links = new Map<number, Link>();
+  for (const link of flat.links ?? []) {
+    if (Array.isArray(link) && link.length >= 5) links.set(toNumber(link[0]), { origin: nodeId(link[1]), slot: toNumber(link[2]) });
+    else if (link && !Array.isArray(link)) links.set(toNumber(link.id), { origin: nodeId(link.origin_id), slot: toNumber(link.origin_slot) });
   }
   const prompt: ApiPrompt = {};
-  for (const id of [...nodes.keys()].sort((a, b) => a - b)) {
+  for (const id of [...nodes.keys()].sort(compareNodeIds)) {
     const node = nodes.get(id)!;
     if (!node.type) throw new ConversionError(`Node ${id} has no type.`);
     const mode = node.mode ?? 0;
@@ -49,9 +56,11 @@ export function convertToApi(workflow: UiWorkflow, info: ObjectInfo): ApiPrompt 
     for (const input of node.inputs ?? []) {
       if (typeof input.link !== "number") continue;
       const source = resolve(input.link, links, nodes, input.type);
-      if (source) inputs[input.name] = [String(source.origin), source.slot];
+      // An unlinked subgraph input gives the instance's promoted widget value.
+      if (source && "value" in source) inputs[input.name] = structuredClone(source.value);
+      else if (source) inputs[input.name] = [source.origin, source.slot];
     }
-    prompt[String(id)] = { inputs, class_type: node.type, ...(node.title != null ? { _meta: { title: node.title } } : {}) };
+    prompt[id] = { inputs, class_type: node.type, ...(node.title != null ? { _meta: { title: node.title } } : {}) };
   }
   return prompt;
 }
@@ -85,7 +94,12 @@ function defaultOf(spec: InputSpec): Json | undefined {
   return undefined;
 }
 
-function resolve(linkId: number, links: Map<number, { origin: number; slot: number }>, nodes: Map<number, UiNode>, inputType?: string): { origin: number; slot: number } | null {
+interface Link {
+  origin: string;
+  slot: number;
+}
+
+function resolve(linkId: number, links: Map<number, Link>, nodes: Map<string, FlatNode>, inputType?: string): Link | { value: Json } | null {
   for (let hops = 0; hops < 1000; hops++) {
     const link = links.get(linkId);
     if (!link) return null;
@@ -99,7 +113,8 @@ function resolve(linkId: number, links: Map<number, { origin: number; slot: numb
         linkId = through.link;
         continue;
       }
-      return null;
+      const promoted = origin[PROMOTED_VALUE];
+      return promoted !== undefined ? { value: promoted } : null;
     }
     return mode === 2 ? null : link;
   }

@@ -211,6 +211,17 @@ function drawImages(this: ComfyNode, ctx2d: CanvasRenderingContext2D): void {
   ctx2d.drawImage(img, 5 + (w - dw) / 2, top + (h - dh) / 2, dw, dh);
 }
 
+/**
+ * A socket for each widget (after the node's other inputs), as the new frontend has: a link dropped on the widget
+ * connects there and then gives the input its value (exported as a link); unlinked, the widget's value is used.
+ */
+function addWidgetInputs(node: LGraphNode, specs: InputSpec[]): void {
+  for (const spec of specs) {
+    if (!isWidget(spec) || node.inputs.some((input) => input.widget?.name === spec.name)) continue;
+    node.addInput(spec.name, spec.type, { widget: { name: spec.name } });
+  }
+}
+
 /** Registers one LiteGraph node type per /object_info entry. */
 export function registerNodeTypes(info: ObjectInfo, ctx: ComfyContext): void {
   for (const [classType, def] of Object.entries(info)) {
@@ -233,6 +244,7 @@ export function registerNodeTypes(info: ObjectInfo, ctx: ComfyContext): void {
             if (spec.optional) slot.shape = RenderShape.HollowCircle;
           }
         }
+        addWidgetInputs(this, specs);
         (def.output ?? []).forEach((type, i) => {
           const slot = this.addOutput(def.output_name?.[i] ?? type, type);
           if (def.output_is_list?.[i]) slot.shape = RenderShape.GRID;
@@ -245,6 +257,8 @@ export function registerNodeTypes(info: ObjectInfo, ctx: ComfyContext): void {
       }
       override onConfigure(serialised: { title?: string }): void {
         this.explicitTitle = serialised.title != null;
+        // Workflows saved without widget sockets (older frontends) get them after their saved inputs.
+        addWidgetInputs(this, specs);
       }
       override onSerialize(serialised: { title?: string }): void {
         if (this.explicitTitle) serialised.title = this.title;
