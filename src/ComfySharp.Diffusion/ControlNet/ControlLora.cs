@@ -12,7 +12,7 @@ namespace ComfySharp.Diffusion.ControlNet;
 /// <c>ControlLora</c>): the ControlNet has the sampled model's UNet architecture and starts from its encoder weights;
 /// the file replaces some weights in full (hint encoder, zero convolutions, norms, biases) and adds low-rank deltas
 /// <c>up · down</c> (flattened to matrices, reshaped to the weight) to others, as <c>ControlLoraOps</c> do. The network is
-/// built on first use for each model and kept while that model lives.
+/// built on first use for each model and kept while that model lives and its weights are not re-patched.
 /// </summary>
 public sealed class ControlLora : IControlModel, IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class ControlLora : IControlModel, IDisposable
     public const string MarkerKey = "lora_controlnet";
 
     private readonly Dictionary<string, Tensor> _weights;
-    private readonly ConditionalWeakTable<nn.Module, ControlNetModel> _built = [];
+    private readonly ConditionalWeakTable<nn.Module, Built> _built = [];
     private readonly Lock _gate = new();
 
     /// <summary>Wraps the file's tensors (without the marker key); the object owns them.</summary>
@@ -53,15 +53,24 @@ public sealed class ControlLora : IControlModel, IDisposable
         }
         lock (_gate)
         {
-            if (_built.TryGetValue(unet, out ControlNetModel? existing))
+            // Rebuilt when the model's weights were patched or restored since (a LoRA on the MODEL changes the encoder).
+            long generation = Sampling.WeightPatching.Generation(unet);
+            if (_built.TryGetValue(unet, out Built? existing))
             {
-                return existing;
+                if (existing.Generation == generation)
+                {
+                    return existing.Network;
+                }
+                existing.Network.Dispose();
+                _built.Remove(unet);
             }
             ControlNetModel network = Build(unet);
-            _built.Add(unet, network);
+            _built.Add(unet, new Built(network, generation));
             return network;
         }
     }
+
+    private sealed record Built(ControlNetModel Network, long Generation);
 
     /// <summary>Builds the ControlNet: the model's config and encoder weights, the file's full weights, then the low-rank deltas.</summary>
     private ControlNetModel Build(UNetModel unet)
@@ -111,9 +120,9 @@ public sealed class ControlLora : IControlModel, IDisposable
         }
         lock (_gate)
         {
-            foreach (var (_, network) in _built)
+            foreach (var (_, built) in _built)
             {
-                network.Dispose();
+                built.Network.Dispose();
             }
             _built.Clear();
         }
