@@ -32,40 +32,55 @@ public static class ControlNetLoading
 {
     private const string OriginalPrefix = "control_model.";
     private const string ZeroConvKey = "zero_convs.0.0.weight";
+    private static readonly string[] UnionPrefixes = ["task_embedding", "transformer_layes.", "spatial_ch_projs.", "control_add_embedding."];
 
-    /// <summary>Loads the ControlNet in <paramref name="path"/>; <paramref name="baseModel"/> supplies the weights a difference ControlNet is relative to.</summary>
-    public static ControlNetModel LoadFile(string path, ComputeOptions options, IDiffusionNetwork? baseModel = null)
+    /// <summary>
+    /// Loads the control model in <paramref name="path"/>: a ControlNet (plain or union), a control-LoRA or a T2I-Adapter, as
+    /// the reference's <c>load_controlnet_state_dict</c> tells them apart; <paramref name="baseModel"/> supplies the weights a
+    /// difference ControlNet is relative to.
+    /// </summary>
+    public static IControlModel LoadFile(string path, ComputeOptions options, IDiffusionNetwork? baseModel = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         using var file = SafeTensorsFile.Open(path);
         string name = Path.GetFileName(path);
         var shapes = CheckpointLoading.Shapes(file);
+        if (shapes.ContainsKey(ControlLora.MarkerKey))
+        {
+            var weights = shapes.Keys.Where(k => k != ControlLora.MarkerKey).ToDictionary(k => k, k => file.Load(k), StringComparer.Ordinal);
+            return new ControlLora(weights, name);
+        }
         Dictionary<string, string> rename;
         if (shapes.ContainsKey("controlnet_cond_embedding.conv_in.weight"))
         {
             rename = DiffusersRename(shapes, name);
         }
-        else
+        else if (shapes.ContainsKey(OriginalPrefix + ZeroConvKey) || shapes.ContainsKey(ZeroConvKey))
         {
-            string prefix = shapes.ContainsKey(OriginalPrefix + ZeroConvKey) ? OriginalPrefix
-                : shapes.ContainsKey(ZeroConvKey) ? ""
-                : throw Unsupported(shapes, name);
+            string prefix = shapes.ContainsKey(OriginalPrefix + ZeroConvKey) ? OriginalPrefix : "";
             rename = shapes.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != "difference")
                 .ToDictionary(k => k, k => k[prefix.Length..], StringComparer.Ordinal);
+        }
+        else
+        {
+            return T2IAdapterLoading.TryLoad(file, shapes, name, options) ?? throw Unsupported(shapes, name);
         }
         var renamed = rename.ToDictionary(kv => kv.Value, kv => shapes[kv.Key], StringComparer.Ordinal);
         var config = UNetConfigFromKeys.Detect(renamed, "")
             ?? throw new UnsupportedControlNetException($"'{name}' has ControlNet keys but no UNet encoder this server recognises.");
         if (!renamed.TryGetValue("input_hint_block.0.weight", out long[]? hintConv))
         {
-            throw new UnsupportedControlNetException($"'{name}' has no input_hint_block: ControlNet-LoRA, union and other variants are not supported yet.");
+            throw new UnsupportedControlNetException($"'{name}' has no input_hint_block: this ControlNet variant is not supported.");
         }
+        UnionConfig? union = renamed.TryGetValue("task_embedding", out long[]? task) && renamed.TryGetValue("control_add_embedding.linear_1.weight", out long[]? add)
+            ? new UnionConfig((int)task[0], (int)task[1], (int)(add[1] / task[0]))
+            : null;
         bool difference = shapes.ContainsKey("difference");
         if (difference && baseModel is null)
         {
             throw new UnsupportedControlNetException($"'{name}' is a difference ControlNet: load it with DiffControlNetLoader and the model it was trained from.");
         }
-        var network = new ControlNetModel(config, (int)hintConv[1]);
+        var network = new ControlNetModel(config, (int)hintConv[1], union);
         try
         {
             var back = rename.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
@@ -95,9 +110,9 @@ public static class ControlNetLoading
 
     private static UnsupportedControlNetException Unsupported(Dictionary<string, long[]> shapes, string name)
     {
-        string kind = shapes.Keys.Any(k => k.StartsWith("lora_controlnet", StringComparison.Ordinal)) ? "a ControlNet-LoRA (control-lora, not supported yet)"
-            : shapes.Keys.Any(k => k.StartsWith("adapter.", StringComparison.Ordinal) || k.StartsWith("body.0.resnets.", StringComparison.Ordinal) || k.StartsWith("conv_in.", StringComparison.Ordinal) && shapes.ContainsKey("body.0.block1.weight"))
-                ? "a T2I-Adapter (not supported yet)"
+        string kind = shapes.Keys.Any(k => k.StartsWith("backbone.", StringComparison.Ordinal)) ? "a Stable Cascade ControlNet (not supported)"
+            : shapes.Keys.Any(k => k.StartsWith("controlnet_blocks.", StringComparison.Ordinal) || k.StartsWith("controlnet_x_embedder", StringComparison.Ordinal))
+                ? "an SD3/Flux ControlNet (not supported)"
                 : ModelKeyKinds.Describe(shapes.Keys);
         return new UnsupportedControlNetException($"'{name}' is not a ControlNet this server can load; its keys look like {kind}.");
     }
@@ -135,6 +150,14 @@ public static class ControlNetLoading
             if (shapes.ContainsKey(diffusers) && !rename.ContainsKey(diffusers))
             {
                 rename[diffusers] = ldm;
+            }
+        }
+        if (shapes.ContainsKey("control_add_embedding.linear_1.bias"))
+        {
+            // Union ControlNets keep their extra parts' names; the packed attention projection becomes a module.
+            foreach (string key in shapes.Keys.Where(k => !rename.ContainsKey(k) && UnionPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))))
+            {
+                rename[key] = key.Replace(".attn.in_proj_", ".attn.in_proj.", StringComparison.Ordinal);
             }
         }
         var unmapped = shapes.Keys.Where(k => !rename.ContainsKey(k)).ToList();

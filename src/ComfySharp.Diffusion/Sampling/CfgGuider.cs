@@ -186,7 +186,7 @@ public sealed partial class CfgGuider
             xc = cat([xc, concat.to_type(xc.dtype)], 1);
         }
         Tensor t = _sampling.Timestep(sigma).to_type(ScalarType.Float32);
-        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, controlContext ?? context, batchedNumber, _sampling);
+        ControlNet.ControlResiduals? residuals = control?.GetControl(x, sigma, controlContext ?? context, batchedNumber, _sampling, y, _network);
         // The model's UNet hooks run in the UNet only, not in a ControlNet (the reference hands them only to the diffusion model).
         using IDisposable? hooks = _hookBatch is { } hb ? Models.UNetHookContext.Enter(hb.Options, sigma, hb.CondOrUncond, xc.shape) : null;
         Tensor Run() => residuals is null ? _network.Forward(

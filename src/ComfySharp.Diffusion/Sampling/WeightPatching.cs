@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ComfySharp.Diffusion.Models;
 using ComfySharp.Torch.Tensors;
 using static TorchSharp.torch;
@@ -12,8 +13,22 @@ public sealed class WeightPatching : IDisposable
 {
     private readonly List<(Tensor Parameter, Tensor Backup)> _backups = [];
     private readonly Dictionary<string, Tensor> _backupsByName = new(StringComparer.Ordinal);
+    private static readonly ConditionalWeakTable<nn.Module, StrongBox<long>> Generations = [];
+    private nn.Module? _patched;
 
     private WeightPatching() { }
+
+    /// <summary>
+    /// How many times patches were applied to or removed from <paramref name="module"/>: anything built from its weights
+    /// (a control-LoRA's ControlNet) is stale once this changes.
+    /// </summary>
+    public static long Generation(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return Generations.TryGetValue(module, out StrongBox<long>? box) ? Interlocked.Read(ref box.Value) : 0;
+    }
+
+    private static void Bump(nn.Module module) => Interlocked.Increment(ref Generations.GetValue(module, _ => new StrongBox<long>()).Value);
 
     /// <summary>Adds strength · delta to every patched parameter (patches of one key in order).</summary>
     public static WeightPatching Apply(nn.Module module, IReadOnlyList<WeightPatch> patches, ScalarType? roundTo = null)
@@ -52,6 +67,8 @@ public sealed class WeightPatching : IDisposable
             result._backups.Add((parameter, backup));
             result._backupsByName[group.Key] = backup;
         }
+        result._patched = module;
+        Bump(module);
         return result;
     }
 
@@ -69,5 +86,10 @@ public sealed class WeightPatching : IDisposable
         }
         _backups.Clear();
         _backupsByName.Clear();
+        if (_patched is not null)
+        {
+            Bump(_patched);
+            _patched = null;
+        }
     }
 }

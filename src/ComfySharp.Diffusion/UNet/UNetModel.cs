@@ -168,7 +168,9 @@ public sealed class UNetModel : nn.Module, IDiffusionNetwork, ControlNet.IContro
         foreach (var block in input_blocks)
         {
             UNetHooks.Enter(hooks, "input", skips.Count);
-            h = UNetHooks.AfterInputBlock(hooks, RunBlock(block, h, emb, ctx, null));
+            Tensor blockOut = RunBlock(block, h, emb, ctx, null);
+            blockOut = control?.ApplyToInput(blockOut, skips.Count) ?? blockOut; // T2I-Adapter hook: input residuals
+            h = UNetHooks.AfterInputBlock(hooks, blockOut);
             skips.Push(h);
             h = UNetHooks.AfterSkip(hooks, h);
         }

@@ -9,11 +9,12 @@ namespace ComfySharp.Nodes.ControlNet;
 /// <summary>What the apply nodes share: hint checks and attaching a ControlNet to conditioning entries.</summary>
 internal static class ControlNetApplication
 {
-    /// <summary>The hint as [B, C, H, W], checked against the network's hint channels.</summary>
+    /// <summary>The hint as [B, C, H, W], checked against a ControlNet's hint channels.</summary>
     public static Tensor Hint(Tensor image, ControlNetValue controlNet)
     {
         ImageTensors.RequireImage(image);
-        if (image.shape[3] != controlNet.Network.HintChannels)
+        // T2I-Adapters take any image (one-channel adapters average the channels, as the reference's T2IAdapter does).
+        if (controlNet.Network is not T2IAdapterModel && image.shape[3] != controlNet.Network.HintChannels)
         {
             throw new InvalidOperationException(
                 $"This ControlNet takes hint images with {controlNet.Network.HintChannels} channels; the image has {image.shape[3]}.");

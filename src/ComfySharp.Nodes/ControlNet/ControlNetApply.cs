@@ -47,7 +47,7 @@ public sealed class ControlNetApply : ComfyNode
         foreach (ConditioningEntry entry in conditioning)
         {
             // Each entry gets its own control (the reference copies the ControlNet per entry here).
-            var control = new AppliedControlNet(controlNet.Network, hint, strength, 0.0, 1.0, entry.Get(ControlHook.ControlKey) as IControlProvider);
+            var control = new AppliedControlNet(controlNet.Network, hint, strength, 0.0, 1.0, entry.Get(ControlHook.ControlKey) as IControlProvider, controlNet.ControlType);
             result.Add(entry.With(ControlHook.ControlKey, control).With(ControlHook.ApplyToUncondKey, true));
         }
         return ValueTask.FromResult(NodeOutput.Of(result));

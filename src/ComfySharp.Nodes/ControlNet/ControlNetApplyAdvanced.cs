@@ -53,7 +53,7 @@ public sealed class ControlNetApplyAdvanced : ComfyNode
         Tensor hint = ControlNetApplication.Hint(inputs.Get(Image), controlNet);
         double start = inputs.Get(StartPercent), end = inputs.Get(EndPercent);
         var shared = new Dictionary<object, AppliedControlNet>(ReferenceEqualityComparer.Instance);
-        AppliedControlNet Create(IControlProvider? previous) => new(controlNet.Network, hint, strength, start, end, previous);
+        AppliedControlNet Create(IControlProvider? previous) => new(controlNet.Network, hint, strength, start, end, previous, controlNet.ControlType);
         return ValueTask.FromResult(NodeOutput.Of(
             ControlNetApplication.Attach(positive, shared, Create, applyToUncond: false),
             ControlNetApplication.Attach(negative, shared, Create, applyToUncond: false)));

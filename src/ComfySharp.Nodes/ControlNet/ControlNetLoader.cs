@@ -4,7 +4,7 @@ using ComfySharp.Nodes.Loaders;
 
 namespace ComfySharp.Nodes.ControlNet;
 
-/// <summary>Loads a ControlNet (original or diffusers layout) from the <c>controlnet</c> folder.</summary>
+/// <summary>Loads a ControlNet (original or diffusers layout, union), a control-LoRA or a T2I-Adapter from the <c>controlnet</c> folder.</summary>
 public sealed class ControlNetLoader : ComfyNode
 {
     /// <summary>Model-manager variant of ControlNets.</summary>
@@ -31,7 +31,7 @@ public sealed class ControlNetLoader : ComfyNode
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(context);
         string path = LoaderServices.Resolve(context.Services, "controlnet", inputs.Get(ControlNetName));
-        ControlNetModel network = LoaderServices.LoadShared(context.Services, path, Variant, (file, options) => ControlNetLoading.LoadFile(file, options));
+        IControlModel network = LoaderServices.LoadShared(context.Services, path, Variant, (file, options) => ControlNetLoading.LoadFile(file, options));
         return ValueTask.FromResult(NodeOutput.Of(new ControlNetValue(network, [])));
     }
 }

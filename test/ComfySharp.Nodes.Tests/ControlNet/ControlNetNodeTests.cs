@@ -108,10 +108,10 @@ public sealed class ControlNetNodeTests : IDisposable
         var diffusers = Load("diffusers.safetensors", TinyControlNets.ToDiffusers(weights));
         var unprefixed = Load("unprefixed.safetensors", weights.ToDictionary(kv => kv.Key["control_model.".Length..], kv => kv.Value));
         Tensor x = randn([1, 4, 8, 8], generator: new Generator(9)), hint = Hint().permute(0, 3, 1, 2), t = tensor(new float[] { 500f }), ctx = randn([1, 77, 16], generator: new Generator(4));
-        var a = original.Network.Forward(x, hint, t, ctx);
+        var a = ((ControlNetModel)original.Network).Forward(x, hint, t, ctx);
         foreach (var other in new[] { diffusers, unprefixed })
         {
-            var b = other.Network.Forward(x, hint, t, ctx);
+            var b = ((ControlNetModel)other.Network).Forward(x, hint, t, ctx);
             Assert.True(Same(a.Middle, b.Middle));
             Assert.All(a.Output.Zip(b.Output), pair => Assert.True(Same(pair.First, pair.Second)));
         }

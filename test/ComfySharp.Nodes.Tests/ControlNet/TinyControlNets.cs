@@ -81,7 +81,7 @@ internal static class TinyControlNets
         return path;
     }
 
-    private static void Randomise(nn.Module module, long seed, Func<string, bool> zero)
+    public static void Randomise(nn.Module module, long seed, Func<string, bool> zero)
     {
         using var generator = new Generator((ulong)seed);
         using var noGrad = no_grad();
