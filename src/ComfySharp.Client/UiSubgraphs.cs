@@ -205,12 +205,5 @@ internal static class UiSubgraphs
         _ => throw new FormatException($"Expected a node id, got {node?.ToJsonString() ?? "null"}."),
     };
 
-    private static long Long(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue(out long l) => l,
-        JsonValue v when v.TryGetValue(out int i) => i,
-        JsonValue v when v.TryGetValue(out double d) => (long)d,
-        JsonValue v when v.TryGetValue(out string? s) && long.TryParse(s, CultureInfo.InvariantCulture, out long p) => p,
-        _ => throw new FormatException($"Expected a number, got {node?.ToJsonString() ?? "null"}."),
-    };
+    private static long Long(JsonNode? node) => UiWorkflowConverter.Long(node);
 }

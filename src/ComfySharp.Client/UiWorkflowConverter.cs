@@ -273,7 +273,8 @@ public static class UiWorkflowConverter
         return false;
     }
 
-    private static long Long(JsonNode? node) => node switch
+    /// <summary>A number that UI files store as a JSON number or a numeric string.</summary>
+    internal static long Long(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue(out long l) => l,
         JsonValue v when v.TryGetValue(out int i) => i,

@@ -79,7 +79,7 @@ public sealed class EveryModelNodeGcStressTests(EveryModelNodeGcStressTests.Mode
             JsonObject? Build(string classType, JsonObject info) =>
                 Excluded.Contains(classType) || modelFree.Build(classType, info) is not null ? null : withModels.Build(classType, info);
             // The first prompt loads 3.7 GB of weights on two shared cores.
-            GcStressSweep sweep = await GcStressSweep.RunAsync(server, catalogue, Build, TimeSpan.FromMinutes(5));
+            GcStressSweep sweep = await GcStressSweep.RunAsync(server, catalogue, Build, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(2));
             sweep.Report(output, $"models, {widgets}");
             sweep.AssertNoBugs();
             // With defaults, nearly every model class must run: the SD1.5-only ones (SDXL encoders, merges of other

@@ -40,8 +40,12 @@ internal sealed class GcStressSweep
     /// Builds a graph for every class of <paramref name="catalogue"/> that <paramref name="build"/> can feed (null =
     /// skipped) and runs them one after another under forced collections; ends by checking the server is healthy.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="pause"/> between collections (zero: none) keeps the server answering HTTP when each class runs a
+    /// full-size UNet: a forced collection stops every managed thread, Kestrel's included.
+    /// </remarks>
     public static async Task<GcStressSweep> RunAsync(ComfyTestServer server, JsonObject catalogue, Func<string, JsonObject, JsonObject?> build,
-        TimeSpan perPrompt)
+        TimeSpan perPrompt, TimeSpan pause = default)
     {
         var sweep = new GcStressSweep();
         using var stop = new CancellationTokenSource();
@@ -53,6 +57,10 @@ internal sealed class GcStressSweep
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 Interlocked.Increment(ref collections);
+                if (pause > TimeSpan.Zero)
+                {
+                    Thread.Sleep(pause);
+                }
             }
         }) { IsBackground = true, Name = "gc-stress" };
         collector.Start();
