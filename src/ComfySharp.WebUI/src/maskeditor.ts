@@ -19,7 +19,7 @@ export function openMaskEditor(api: ComfyApi, ref: ImageRef, saved: (value: stri
   <button id="mask-paint" class="active">Paint</button><button id="mask-erase">Erase</button>
   <label>Brush <input id="mask-brush" type="range" min="1" max="200" value="20"></label>
   <button id="mask-clear">Clear</button><span class="sep"></span>
-  <button id="mask-cancel">Cancel</button><button id="mask-save" class="primary">Save</button>
+  <span id="mask-status"></span><button id="mask-cancel">Cancel</button><button id="mask-save" class="primary">Save</button>
 </div><div class="mask-stage"><canvas id="mask-image"></canvas><canvas id="mask-canvas"></canvas></div>`;
   document.body.append(root);
   const get = <T extends HTMLElement>(id: string) => root.querySelector(`#${id}`) as T;
@@ -94,7 +94,22 @@ export function openMaskEditor(api: ComfyApi, ref: ImageRef, saved: (value: stri
   };
   maskCanvas.onpointerup = () => (last = null);
 
-  get("mask-save").onclick = async () => {
+  const save = get<HTMLButtonElement>("mask-save");
+  save.onclick = () => {
+    save.disabled = true;
+    upload().then(
+      (value) => {
+        saved(value);
+        root.remove();
+      },
+      (error: unknown) => {
+        // A failed upload keeps the editor (and the strokes) open with the reason.
+        get("mask-status").textContent = error instanceof Error ? error.message : String(error);
+        save.disabled = false;
+      },
+    );
+  };
+  const upload = async (): Promise<string> => {
     const out = document.createElement("canvas");
     out.width = maskCanvas.width;
     out.height = maskCanvas.height;
@@ -113,7 +128,6 @@ export function openMaskEditor(api: ComfyApi, ref: ImageRef, saved: (value: stri
     const answer = await response.text();
     if (!response.ok) throw new Error(`Mask upload failed: ${response.status} ${answer}`);
     const stored = JSON.parse(answer) as { name: string; subfolder?: string; type?: string };
-    saved(`${stored.subfolder ? `${stored.subfolder}/` : ""}${stored.name} [${stored.type ?? "input"}]`);
-    root.remove();
+    return `${stored.subfolder ? `${stored.subfolder}/` : ""}${stored.name} [${stored.type ?? "input"}]`;
   };
 }
