@@ -61,5 +61,6 @@ public sealed class TestingNodes : INodePack
         registry.Add<TestAsyncConcurrentLimit>();
         registry.Add<TestAsyncProgressUpdate>();
         registry.Add<TestSyncProgressUpdate>();
+        registry.Add<TestPreviewProgress>();
     }
 }

@@ -41,6 +41,41 @@ public sealed class RunTests(BrowserFixture fixture) : IClassFixture<BrowserFixt
     }
 
     [Fact]
+    public async Task Preview_frames_sent_while_a_node_runs_are_drawn_on_that_node()
+    {
+        await using UiPage ui = await fixture.OpenAsync("preview");
+        await ui.EvalAsync("window.comfysharp.loadWorkflow(JSON.parse(arg));", Workflows.StubPreviewSave(4, "webui_preview").ToJsonString());
+        // Count the binary preview frames the page's socket client decodes.
+        await ui.EvalAsync("window.previewFrames = 0; window.comfysharp.api.addEventListener('b_preview', () => window.previewFrames++);");
+        await ui.Page.ClickAsync("#queue-button");
+        await ui.Page.Locator("#progress[data-state=running]").WaitForAsync();
+        // A preview before the last one is on the node while it runs (the k-th preview is 32+k pixels wide).
+        await ComfyTestServer.WaitUntilAsync(async () =>
+            (await ui.EvalAsync("return window.comfysharp.graph.getNodeById(2).imgs?.[0]?.naturalWidth ?? 0;"))!.GetValue<int>() is > 32 and < 36);
+        await ui.ScreenshotAsync("previewing");
+        await ui.Page.Locator("#progress[data-state=idle]").WaitForAsync();
+        Assert.Equal(4, (await ui.EvalAsync("return window.previewFrames;"))!.GetValue<int>());
+        // The last preview (36×32, white) stays on the sampler-like node, and the canvas shows it inside the node.
+        await ComfyTestServer.WaitUntilAsync(async () =>
+            (await ui.EvalAsync("return window.comfysharp.graph.getNodeById(2).imgs?.[0]?.naturalWidth ?? 0;"))!.GetValue<int>() == 36);
+        Assert.Equal(32, (await ui.EvalAsync("return window.comfysharp.graph.getNodeById(2).imgs[0].naturalHeight;"))!.GetValue<int>());
+        const string CenterPixel = """
+            const app = window.comfysharp;
+            const n = app.graph.getNodeById(2);
+            app.graph.setDirtyCanvas(true, true);
+            app.canvas.draw(true, true);
+            const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + n.size[0] / 2, n.pos[1] + n.size[1] - 60]);
+            const ratio = app.canvas.canvas.width / app.canvas.canvas.getBoundingClientRect().width;
+            return [...app.canvas.canvas.getContext('2d').getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data];
+            """;
+        JsonArray pixel = (await ui.EvalAsync(CenterPixel))!.AsArray();
+        Assert.All(pixel.Take(3), c => Assert.True(c!.GetValue<int>() > 240, $"The node does not show the white preview there: {pixel.ToJsonString()}"));
+        Assert.Equal(64, (await ui.EvalAsync("return await new Promise(r => { const i = window.comfysharp.graph.getNodeById(3).imgs?.[0]; if (!i) r(0); else if (i.complete) r(i.naturalWidth); else i.onload = () => r(i.naturalWidth); });"))!.GetValue<int>());
+        await ui.ScreenshotAsync("preview-on-node");
+        ui.AssertClean();
+    }
+
+    [Fact]
     public async Task Interrupt_stops_a_long_run_and_the_queue_and_history_panels_manage_prompts()
     {
         await using UiPage ui = await fixture.OpenAsync("interrupt");

@@ -46,6 +46,20 @@ internal static class Workflows
     };
 
     /// <summary>
+    /// StubImage (NOISE, 64×64) → TestPreviewProgress (<paramref name="steps"/> previews, the k-th 32+k × 32 pixels, grey
+    /// level 255·k/steps, one every 0.5 s; node 2, sized to show its image) → SaveImage(<paramref name="prefix"/>).
+    /// </summary>
+    public static JsonObject StubPreviewSave(int steps, string prefix)
+    {
+        JsonObject workflow = StubSleepSave(1, prefix);
+        JsonNode node = workflow["nodes"]![1]!;
+        node["type"] = "TestPreviewProgress";
+        node["size"] = new JsonArray(300, 300);
+        node["widgets_values"] = new JsonArray(steps, 32, 0.5);
+        return workflow;
+    }
+
+    /// <summary>
     /// StubImage (NOISE, 64×64) → instance 5 of the subgraph "Sleep block" (TestSleep inside; its <c>seconds</c> widget
     /// promoted to the instance with <paramref name="seconds"/>, the inner node's own value 30) → SaveImage(<paramref name="prefix"/>).
     /// The instance is saved as the new frontend saves it: without its unlinked widget input.

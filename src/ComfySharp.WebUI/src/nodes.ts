@@ -2,6 +2,7 @@
 import { LGraphCanvas, LGraphNode, LiteGraph, RenderShape } from "@comfyorg/litegraph";
 import type { IBaseWidget } from "@comfyorg/litegraph/dist/types/widgets";
 import type { ComfyApi, Json, JsonObject } from "./api";
+import { type ImageRef, openMaskEditor } from "./maskeditor";
 import { addTextareaWidget } from "./textarea";
 
 export interface NodeDef {
@@ -150,14 +151,29 @@ function showImage(node: ComfyNode, url: string): void {
 
 /** LoadImage's upload button: POST /upload/image, then select the stored name and preview it. */
 function addUploadWidget(node: ComfyNode, combo: IBaseWidget, ctx: ComfyContext): void {
-  const preview = () => {
+  // The chosen file as /view names it; null for files the server did not list (a workflow from elsewhere).
+  const chosenRef = (): ImageRef | null => {
     const name = String(combo.value ?? "");
-    // Only files the server listed: a workflow from elsewhere names images this server does not have.
-    if (!name || !(combo.options.values as string[]).includes(name)) return;
+    if (!name || !(combo.options.values as string[]).includes(name)) return null;
     const match = /^(.*?)(?: \[(input|output|temp)\])?$/.exec(name);
     const file = match?.[1] ?? name;
     const slash = file.lastIndexOf("/");
-    showImage(node, ctx.api.viewUrl({ filename: file.slice(slash + 1), subfolder: slash < 0 ? "" : file.slice(0, slash), type: match?.[2] ?? "input" }));
+    return { filename: file.slice(slash + 1), subfolder: slash < 0 ? "" : file.slice(0, slash), type: match?.[2] ?? "input" };
+  };
+  const preview = () => {
+    const ref = chosenRef();
+    if (ref) showImage(node, ctx.api.viewUrl(ref));
+  };
+  const select = (name: string) => {
+    const values = combo.options.values as string[];
+    if (!values.includes(name)) values.push(name);
+    combo.value = name;
+    preview();
+    ctx.changed();
+  };
+  node.getExtraMenuOptions = () => {
+    const ref = chosenRef();
+    return ref ? [{ content: "Open in MaskEditor", callback: () => openMaskEditor(ctx.api, ref, select) }] : [];
   };
   const chosen = combo.callback;
   combo.callback = (...args: unknown[]) => {
@@ -172,12 +188,7 @@ function addUploadWidget(node: ComfyNode, combo: IBaseWidget, ctx: ComfyContext)
     const answer = await response.text();
     if (!response.ok) throw new Error(`Upload failed: ${response.status} ${answer}`);
     const stored = JSON.parse(answer) as { name: string; subfolder?: string };
-    const name = stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
-    const values = combo.options.values as string[];
-    if (!values.includes(name)) values.push(name);
-    combo.value = name;
-    preview();
-    ctx.changed();
+    select(stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name);
   };
   const button = node.addWidget("button", "upload", "image", () => {
     const input = document.createElement("input");
