@@ -2,7 +2,7 @@
 # Nightly-style fuzz campaigns (issue 22): the prompt fuzzer and the path fuzzer of
 # test/ComfySharp.Server.Tests/Hardening with more prompts and several seeds. Each campaign ends with a
 # valid prompt run and /history, /queue, /api/jobs parsed; any 5xx, escape or crash fails it. Then the GC
-# sweep over every class that needs a model, at default, minimum and maximum widgets (CI runs the defaults).
+# sweep over every class that needs a model, at default, minimum and maximum widgets (not in the CI run: long).
 # Usage: bench/fuzz.sh [prompts per seed, default 100000] [seeds, default "1 2 3 22"]
 # Reproduce one finding: COMFYSHARP_FUZZ_SEED=<seed> COMFYSHARP_FUZZ_PROMPTS=<n> with the same filter.
 set -euo pipefail

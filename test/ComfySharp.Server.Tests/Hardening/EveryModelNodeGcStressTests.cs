@@ -13,7 +13,7 @@ namespace ComfySharp.Server.Tests.Hardening;
 /// <summary>
 /// Issue 22, the other half of <see cref="EveryNodeGcStressTests"/>: every class that needs a MODEL, CLIP, VAE,
 /// CONDITIONING, GUIDER or HOOKS (about 90) runs on a real server holding the deterministic SD1.5 checkpoint and a
-/// small LoRA, under forced collections, at default widgets (and at minimum and maximum ones on request, see Modes). What a class makes is also used:
+/// small LoRA, under forced collections, at the widget modes asked for (see Modes; not part of the CI run). What a class makes is also used:
 /// a patched MODEL or a new CONDITIONING goes through a one-step KSampler, a CLIP encodes a prompt, a VAE decodes,
 /// a GUIDER samples, so model patches and conditioning code run inside the sampler while the collector runs.
 /// </summary>
@@ -58,28 +58,31 @@ public sealed class EveryModelNodeGcStressTests(EveryModelNodeGcStressTests.Mode
     private static readonly Dictionary<string, JsonNode> Overrides = new(StringComparer.Ordinal) { ["steps"] = 1 };
 
     /// <summary>
-    /// The widget modes to sweep: <c>COMFYSHARP_MODEL_SWEEP</c> (e.g. <c>Default,Minimum,Maximum</c>, which
-    /// <c>bench/fuzz.sh</c> runs); CI runs the defaults, since every class samples the full SD1.5 UNet under a
-    /// collector that stops the world without pause.
+    /// The widget modes to sweep, from <c>COMFYSHARP_MODEL_SWEEP</c> (e.g. <c>Default,Minimum,Maximum</c>, as
+    /// <c>bench/fuzz.sh</c> sets it). Unset, the test is skipped: each class samples the full SD1.5 UNet under a
+    /// collector that stops the world, so a sweep takes tens of minutes (a model merge patches every weight), too long
+    /// for the CI run.
     /// </summary>
-    private static IEnumerable<EveryNodeGcStressTests.Widgets> Modes() =>
-        (Environment.GetEnvironmentVariable("COMFYSHARP_MODEL_SWEEP") ?? "Default")
+    private static List<EveryNodeGcStressTests.Widgets> Modes() =>
+        [.. (Environment.GetEnvironmentVariable("COMFYSHARP_MODEL_SWEEP") ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(Enum.Parse<EveryNodeGcStressTests.Widgets>);
+            .Select(Enum.Parse<EveryNodeGcStressTests.Widgets>)];
 
     [Fact]
     public async Task Every_model_node_runs_or_fails_cleanly_while_collections_run()
     {
-        ComfyTestServer server = fixture.Server;
+        List<EveryNodeGcStressTests.Widgets> modes = Modes();
+        Assert.SkipWhen(modes.Count == 0, "set COMFYSHARP_MODEL_SWEEP=Default[,Minimum,Maximum] (bench/fuzz.sh does)");
+        ComfyTestServer server = fixture.Server!;
         JsonObject catalogue = (JsonObject)(await server.GetJsonAsync("object_info"))!;
-        foreach (EveryNodeGcStressTests.Widgets widgets in Modes())
+        foreach (EveryNodeGcStressTests.Widgets widgets in modes)
         {
             var modelFree = new NodeGraphs(widgets);
             NodeGraphs withModels = modelFree.With(ModelProviders, Overrides, Consumers);
             JsonObject? Build(string classType, JsonObject info) =>
                 Excluded.Contains(classType) || modelFree.Build(classType, info) is not null ? null : withModels.Build(classType, info);
             // The first prompt loads 3.7 GB of weights on two shared cores.
-            GcStressSweep sweep = await GcStressSweep.RunAsync(server, catalogue, Build, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(2));
+            GcStressSweep sweep = await GcStressSweep.RunAsync(server, catalogue, Build, TimeSpan.FromMinutes(15), TimeSpan.FromMilliseconds(2));
             sweep.Report(output, $"models, {widgets}");
             sweep.AssertNoBugs();
             // With defaults, nearly every model class must run: the SD1.5-only ones (SDXL encoders, merges of other
@@ -94,10 +97,14 @@ public sealed class EveryModelNodeGcStressTests(EveryModelNodeGcStressTests.Mode
     {
         private readonly string _models = TestPaths.NewTempDirectory("gc-models");
 
-        public ComfyTestServer Server { get; private set; } = null!;
+        public ComfyTestServer? Server { get; private set; }
 
         public async ValueTask InitializeAsync()
         {
+            if (Modes().Count == 0)
+            {
+                return; // the test is skipped: no checkpoint, no server
+            }
             LinkOrCopy(RandomSd15Checkpoint.EnsureFile(), Path.Combine(_models, "checkpoints", CheckpointName));
             WriteTinyLora(Path.Combine(_models, "loras", LoraName));
             Server = await ComfyTestServer.StartAsync(s =>
@@ -114,7 +121,10 @@ public sealed class EveryModelNodeGcStressTests(EveryModelNodeGcStressTests.Mode
 
         public async ValueTask DisposeAsync()
         {
-            await Server.DisposeAsync();
+            if (Server is not null)
+            {
+                await Server.DisposeAsync();
+            }
             Directory.Delete(_models, recursive: true);
         }
     }
