@@ -62,19 +62,9 @@ public static partial class ClipVisionCheckpointLoading
         var map = Map(file, prefix);
         var shapes = map.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         var model = new ClipVisionModel(ClipVisionLoading.Detect(shapes, name));
-        try
-        {
-            var keys = map.Keys.Where(k => !k.EndsWith("position_ids", StringComparison.Ordinal)).ToList();
-            StrictLoading.Load(model, keys, k => map[k].Load().to_type(ScalarType.Float32), $"CLIP vision of '{name}'");
-            model.MoveTo(options.ResolveDevice());
-            CheckpointLoading.DetachFromScopes(model);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var keys = map.Keys.Where(k => !k.EndsWith("position_ids", StringComparison.Ordinal)).ToList();
+        return StrictLoading.LoadOrDispose(model, keys, k => map[k].Load().to_type(ScalarType.Float32), $"CLIP vision of '{name}'",
+            m => m.MoveTo(options.ResolveDevice()));
     }
 
     /// <summary>Transformers-layout name → (shape, loader) for the tower under <paramref name="prefix"/>.</summary>

@@ -65,20 +65,10 @@ public static class ClipVisionLoading
         string name = Path.GetFileName(path);
         var shapes = CheckpointLoading.Shapes(file);
         var model = new ClipVisionModel(Detect(shapes, name));
-        try
-        {
-            // position_ids is a buffer some exports keep; it is derived, not learned.
-            var keys = shapes.Keys.Where(k => !k.EndsWith("position_ids", StringComparison.Ordinal)).ToList();
-            StrictLoading.Load(model, keys, k => file.Load(k, ScalarType.Float32), $"CLIP vision '{name}'");
-            model.MoveTo(options.ResolveDevice());
-            CheckpointLoading.DetachFromScopes(model);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        // position_ids is a buffer some exports keep; it is derived, not learned.
+        var keys = shapes.Keys.Where(k => !k.EndsWith("position_ids", StringComparison.Ordinal)).ToList();
+        return StrictLoading.LoadOrDispose(model, keys, k => file.Load(k, ScalarType.Float32), $"CLIP vision '{name}'",
+            m => m.MoveTo(options.ResolveDevice()));
     }
 }
 

@@ -76,20 +76,10 @@ public sealed class ControlLora : IControlModel, IDisposable
     private ControlNetModel Build(UNetModel unet)
     {
         var network = new ControlNetModel(unet.Config, HintChannels);
-        try
-        {
-            var baseWeights = unet.state_dict();
-            var names = network.named_parameters().Select(p => p.name).ToList();
-            StrictLoading.Load(network, names, name => Weight(name, baseWeights), $"control-LoRA '{Name}'");
-            network.MoveTo(unet.Device, unet.ComputeType);
-            Checkpoints.CheckpointLoading.DetachFromScopes(network);
-            return network;
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var baseWeights = unet.state_dict();
+        var names = network.named_parameters().Select(p => p.name).ToList();
+        return StrictLoading.LoadOrDispose(network, names, name => Weight(name, baseWeights), $"control-LoRA '{Name}'",
+            n => n.MoveTo(unet.Device, unet.ComputeType));
     }
 
     private Tensor Weight(string name, Dictionary<string, Tensor> baseWeights)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ComfySharp.Diffusion.Checkpoints;
 using ComfySharp.Diffusion.Layers;
 using ComfySharp.Torch.Models;
 using ComfySharp.Torch.SafeTensors;
@@ -51,19 +50,9 @@ public static class T2IAdapterLoading
         {
             return null;
         }
-        try
-        {
-            var back = rename.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
-            StrictLoading.Load(adapter, back.Keys, key => file.Load(back[key], ScalarType.Float32), $"T2I-Adapter '{name}'");
-            adapter.MoveTo(options.ResolveDevice());
-            CheckpointLoading.DetachFromScopes(adapter);
-            return adapter;
-        }
-        catch
-        {
-            adapter.Dispose();
-            throw;
-        }
+        var back = rename.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        return StrictLoading.LoadOrDispose(adapter, back.Keys, key => file.Load(back[key], ScalarType.Float32), $"T2I-Adapter '{name}'",
+            a => a.MoveTo(options.ResolveDevice()));
     }
 
     private static Dictionary<string, string> Rename(IEnumerable<string> keys)

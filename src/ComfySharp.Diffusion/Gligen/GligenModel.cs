@@ -159,18 +159,8 @@ public sealed partial class GligenModel : nn.Module, IModelMemory
         int inDim = (int)file.GetInfo(positionPrefix + "null_positive_feature").Shape[0];
         int outDim = (int)file.GetInfo(positionPrefix + "linears.4.weight").Shape[0];
         var model = new GligenModel(fusers, new PositionNet(inDim, outDim), keyDim);
-        try
-        {
-            StrictLoading.Load(model, map.Keys.ToList(), k => file.Load(map[k], ScalarType.Float32), $"GLIGEN '{name}'");
-            model.to(options.ResolveDevice());
-            CheckpointLoading.DetachFromScopes(model);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return StrictLoading.LoadOrDispose(model, map.Keys.ToList(), k => file.Load(map[k], ScalarType.Float32), $"GLIGEN '{name}'",
+            m => m.to(options.ResolveDevice()));
     }
 
     /// <summary>

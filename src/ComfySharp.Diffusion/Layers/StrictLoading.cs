@@ -20,6 +20,29 @@ public sealed class WeightMismatchException : Exception
 public static class StrictLoading
 {
     /// <summary>
+    /// <see cref="Load"/>, then <paramref name="place"/> (device and dtype) and detach from dispose scopes, so the
+    /// loaded module outlives the caller's scope; the module is disposed when any step fails.
+    /// </summary>
+    public static T LoadOrDispose<T>(T module, IReadOnlyCollection<string> keys, Func<string, Tensor> read, string what, Action<T> place)
+        where T : nn.Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(place);
+        try
+        {
+            Load(module, keys, read, what);
+            place(module);
+            Checkpoints.CheckpointLoading.DetachFromScopes(module);
+            return module;
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Loads every parameter and buffer of <paramref name="module"/> from <paramref name="keys"/> (names
     /// relative to the module) via <paramref name="read"/>, converting dtypes as needed. Tensors returned
     /// by <paramref name="read"/> are disposed after copying.
