@@ -80,32 +80,20 @@ public static class ControlNetLoading
         {
             throw new UnsupportedControlNetException($"'{name}' is a difference ControlNet: load it with DiffControlNetLoader and the model it was trained from.");
         }
-        var network = new ControlNetModel(config, (int)hintConv[1], union);
-        try
+        var back = rename.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        var baseWeights = difference ? baseModel!.Module.state_dict() : null;
+        return StrictLoading.LoadOrDispose(new ControlNetModel(config, (int)hintConv[1], union), back.Keys, key =>
         {
-            var back = rename.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
-            var baseWeights = difference ? baseModel!.Module.state_dict() : null;
-            StrictLoading.Load(network, back.Keys, key =>
+            Tensor weight = file.Load(back[key], ScalarType.Float32);
+            if (baseWeights is not null && baseWeights.TryGetValue(key, out Tensor? original) && original.shape.SequenceEqual(weight.shape))
             {
-                Tensor weight = file.Load(back[key], ScalarType.Float32);
-                if (baseWeights is not null && baseWeights.TryGetValue(key, out Tensor? original) && original.shape.SequenceEqual(weight.shape))
+                using (weight)
                 {
-                    using (weight)
-                    {
-                        return weight.Add(original.to(ScalarType.Float32, CPU));
-                    }
+                    return weight.Add(original.to(ScalarType.Float32, CPU));
                 }
-                return weight;
-            }, $"ControlNet '{name}'");
-            network.MoveTo(options.ResolveDevice(), options.ResolveUNetDtype());
-            CheckpointLoading.DetachFromScopes(network);
-            return network;
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+            }
+            return weight;
+        }, $"ControlNet '{name}'", n => n.MoveTo(options.ResolveDevice(), options.ResolveUNetDtype()));
     }
 
     private static UnsupportedControlNetException Unsupported(Dictionary<string, long[]> shapes, string name)

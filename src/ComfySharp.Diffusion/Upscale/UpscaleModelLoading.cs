@@ -25,20 +25,9 @@ public static partial class UpscaleModelLoading
         var keys = shapes.Keys.ToDictionary(k => k[prefix.Length..], k => k, StringComparer.Ordinal);
         var relative = keys.ToDictionary(kv => kv.Key, kv => shapes[kv.Value], StringComparer.Ordinal);
         var (network, rename) = Build(relative, Path.GetFileName(path));
-        try
-        {
-            var fileKeys = rename.Keys.ToList();
-            StrictLoading.Load(network, fileKeys.Select(k => rename[k]).ToList(),
-                MapBack(rename, k => file.Load(keys[k], TorchSharp.torch.ScalarType.Float32)), $"upscale model '{Path.GetFileName(path)}'");
-            network.MoveTo(options.ResolveDevice());
-            CheckpointLoading.DetachFromScopes(network);
-            return network;
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return StrictLoading.LoadOrDispose(network, rename.Keys.Select(k => rename[k]).ToList(),
+            MapBack(rename, k => file.Load(keys[k], TorchSharp.torch.ScalarType.Float32)), $"upscale model '{Path.GetFileName(path)}'",
+            n => n.MoveTo(options.ResolveDevice()));
     }
 
     /// <summary>
